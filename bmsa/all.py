@@ -1,0 +1,9 @@
+"`from bmsa.all import *`: the public API of bmsa, fastai style."
+from .data import *
+from .models import *
+from .sparse import *
+from .dst import *
+from .set import *
+from .accset import *
+from .bmsa import *
+from .train import train, sparse_training_callback
