@@ -8,12 +8,12 @@ Docs: https://bmsa-dev.github.io/bmsa/set.html.md"""
 # %% auto #0
 __all__ = ['near_zero_candidates', 'random_empty_positions', 'SET']
 
-# %% ../nbs/04_set.ipynb #f5f35812
+# %% ../nbs/04_set.ipynb #ecdcffd3
 import math
 import torch
 from .dst import DynamicSparseTraining
 
-# %% ../nbs/04_set.ipynb #5d6cde62
+# %% ../nbs/04_set.ipynb #7b9964fe
 def near_zero_candidates(weights, zeta):
     "Boolean mask over the connection `weights`: the ⌊ζ·n₊⌋ positive and ⌊ζ·n₋⌋ negative weights closest to zero, and every exact zero."
     candidates = weights == 0
@@ -25,13 +25,13 @@ def near_zero_candidates(weights, zeta):
             candidates[idx[order[:n]]] = True
     return candidates
 
-# %% ../nbs/04_set.ipynb #3da32a10
+# %% ../nbs/04_set.ipynb #dc420764
 def random_empty_positions(connections, n, generator=None):
     "`n` positions drawn uniformly without replacement among the empty positions of `connections`."
     empty = connections.empty_positions()
     return empty[torch.randperm(len(empty), generator=generator)[:n]]
 
-# %% ../nbs/04_set.ipynb #5e32200c
+# %% ../nbs/04_set.ipynb #21e67771
 class SET(DynamicSparseTraining):
     "Sparse Evolutionary Training: remove the ζ fraction of positive and of negative weights closest to zero, regrow as many at random."
     def prune(self, connections):

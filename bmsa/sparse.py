@@ -11,12 +11,12 @@ __all__ = ['erdos_renyi_density', 'check_epsilon', 'erdos_renyi_count', 'erdos_r
            'guard_state_dict_loading', 'zero_optimizer_state', 'MaskedConnections', 'mask_gradients', 'mask_weights',
            'check_sparse_invariants']
 
-# %% ../nbs/02_sparse.ipynb #054e92f8
+# %% ../nbs/02_sparse.ipynb #aea21b4d
 import math
 import torch
 from torch import nn
 
-# %% ../nbs/02_sparse.ipynb #774c1380
+# %% ../nbs/02_sparse.ipynb #518f068d
 def erdos_renyi_density(n_in, n_out, epsilon):
     "SET's Erdős–Rényi connection density ε(n_in+n_out)/(n_in·n_out) of an `n_in`→`n_out` layer, capped at 1."
     check_epsilon(epsilon)
@@ -28,12 +28,12 @@ def check_epsilon(epsilon):
         raise ValueError(f"epsilon (ε) sets the initial density ε(n_in+n_out)/(n_in·n_out) and must be a positive "
                          f"number, e.g. the paper's 20; got {epsilon!r}.")
 
-# %% ../nbs/02_sparse.ipynb #5025261f
+# %% ../nbs/02_sparse.ipynb #e747bb9b
 def erdos_renyi_count(n_in, n_out, epsilon):
     "The number of connections an Erdős–Rényi layer starts with."
     return round(erdos_renyi_density(n_in, n_out, epsilon) * n_in * n_out)
 
-# %% ../nbs/02_sparse.ipynb #4d4add27
+# %% ../nbs/02_sparse.ipynb #c3451f88
 def erdos_renyi_mask(n_out, n_in, epsilon, generator=None, device=None):
     "A boolean mask shaped like an `n_in`→`n_out` weight, with `erdos_renyi_count` connections at random positions."
     n = erdos_renyi_count(n_in, n_out, epsilon)
@@ -42,7 +42,7 @@ def erdos_renyi_mask(n_out, n_in, epsilon, generator=None, device=None):
     mask[chosen] = True
     return mask.view(n_out, n_in).to(device)
 
-# %% ../nbs/02_sparse.ipynb #450f1281
+# %% ../nbs/02_sparse.ipynb #e3637516
 def linear_layers(model):
     "Every `nn.Linear` in `model`, in module order."
     return [m for m in model.modules() if isinstance(m, nn.Linear)]
@@ -64,7 +64,7 @@ def layer_connections(model):
     "The number of active connections of each sparse layer of `model`."
     return [int(l.mask.sum()) for l in sparse_layers(model)]
 
-# %% ../nbs/02_sparse.ipynb #f438289f
+# %% ../nbs/02_sparse.ipynb #41bd2f5b
 @torch.no_grad()
 def sparse_kaiming_(layer, generator=None):
     "Draw the weights of `layer`'s existing connections from N(0, 2/(d·n_in)), He's initialisation on the sparse fan-in."
@@ -74,7 +74,7 @@ def sparse_kaiming_(layer, generator=None):
     layer.weight.copy_(values.to(layer.weight) * layer.mask)
     return layer
 
-# %% ../nbs/02_sparse.ipynb #c0a42423
+# %% ../nbs/02_sparse.ipynb #7f11b0f9
 def sparsify(model, epsilon=20, generator=None, init='kaiming'):
     "Give every `nn.Linear` of `model` an Erdős–Rényi connectivity `mask` buffer and initialise its connections."
     check_epsilon(epsilon)
@@ -95,7 +95,7 @@ def sparsify(model, epsilon=20, generator=None, init='kaiming'):
     guard_state_dict_loading(model)
     return model
 
-# %% ../nbs/02_sparse.ipynb #07a04284
+# %% ../nbs/02_sparse.ipynb #0e0762c4
 def check_state_dict(model, state_dict):
     "Raise a clear error if `state_dict` does not fit `model` key for key and shape for shape."
     own = model.state_dict()
@@ -126,7 +126,7 @@ def guard_state_dict_loading(model):
         model._bmsa_load_guard = True
     return model
 
-# %% ../nbs/02_sparse.ipynb #1d85d20f
+# %% ../nbs/02_sparse.ipynb #df526e3b
 def zero_optimizer_state(opt, param, positions):
     "Zero every per-element state tensor that optimizer `opt` keeps for `param` at flat `positions`."
     if opt is None or len(positions) == 0: return
@@ -134,7 +134,7 @@ def zero_optimizer_state(opt, param, positions):
     for value in state.values():
         if isinstance(value, torch.Tensor) and value.shape == param.shape: value.view(-1)[positions] = 0
 
-# %% ../nbs/02_sparse.ipynb #a9bac184
+# %% ../nbs/02_sparse.ipynb #82da0956
 class MaskedConnections:
     "The connections of a masked `nn.Linear` as a set of positions and weights, with the counters kept beside them."
     def __init__(self, layer, opt=None): self.layer, self.opt = layer, opt
@@ -173,7 +173,7 @@ class MaskedConnections:
     def set(self, name, positions, values, dtype=torch.int32):
         self.counter(name, dtype).view(-1)[positions] = values.to(dtype)
 
-# %% ../nbs/02_sparse.ipynb #7961c278
+# %% ../nbs/02_sparse.ipynb #6419981b
 @torch.no_grad()
 def mask_gradients(model):
     "Zero the gradient of every absent connection."

@@ -8,7 +8,7 @@ Docs: https://bmsa-dev.github.io/bmsa/train.html.md"""
 # %% auto #0
 __all__ = ['methods', 'sparse_training_callback', 'train', 'parser', 'main']
 
-# %% ../nbs/07_train.ipynb #f49c319b
+# %% ../nbs/07_train.ipynb #0076596f
 import json, os, time
 from pathlib import Path
 import torch
@@ -20,7 +20,7 @@ from .set import SET
 from .accset import AccSET
 from .bmsa import BMSA
 
-# %% ../nbs/07_train.ipynb #2cf67ec5
+# %% ../nbs/07_train.ipynb #5d49bf13
 methods = ('bmsa', 'set', 'accset', 'dense')
 
 def sparse_training_callback(method, epsilon=20, zeta=0.3, k=-0.87, target='dense', seed=0):
@@ -31,7 +31,7 @@ def sparse_training_callback(method, epsilon=20, zeta=0.3, k=-0.87, target='dens
     cls = AccSET if method == 'accset' else BMSA
     return cls(epsilon=epsilon, zeta=zeta, k=k, target=target, seed=seed)
 
-# %% ../nbs/07_train.ipynb #fb45c95e
+# %% ../nbs/07_train.ipynb #4d273499
 def train(dataset='fashion_mnist', method='bmsa', epochs=3, epsilon=20, zeta=0.3, k=-0.87, target='dense', lr=0.01,
           bs=100, seed=0, data=None, n_train=None, n_valid=None, out=None, threads=None, show_progress=True):
     "Train the paper's MLP on `dataset` with `method` for `epochs` epochs; log to `out`/log.csv if `out` is given."
@@ -54,7 +54,7 @@ def train(dataset='fashion_mnist', method='bmsa', epochs=3, epsilon=20, zeta=0.3
         with learn.no_bar(): learn.fit(epochs, cbs=cbs)
     return learn
 
-# %% ../nbs/07_train.ipynb #80c08f4e
+# %% ../nbs/07_train.ipynb #f756f96c
 def parser():
     "The `bmsa-train` argument parser."
     p = argparse.ArgumentParser(prog='bmsa-train', formatter_class=argparse.ArgumentDefaultsHelpFormatter,
