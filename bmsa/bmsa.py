@@ -9,21 +9,21 @@ Docs: https://bmsa-dev.github.io/bmsa/bmsa.html.md"""
 __all__ = ['STRIKES_DTYPE', 'REMOVALS_DTYPE', 'update_strikes', 'addition_probability', 'normalise', 'eligible_for_growth',
            'BMSA', 'show_layer_state']
 
-# %% ../nbs/06_bmsa.ipynb #7060447d
+# %% ../nbs/06_bmsa.ipynb #6ed70e45
 import math
 import torch
-from .sparse import sparse_layers, MaskedConnections
+from .sparse import sparse_layers, connection_view, MaskedConnections
 from .set import near_zero_candidates
 from .accset import AccSET
 
-# %% ../nbs/06_bmsa.ipynb #cad959e4
+# %% ../nbs/06_bmsa.ipynb #becd7ae7
 def update_strikes(strikes, candidates, strikes_to_remove=3):
     "One epoch of Eq. 1: candidates gain a strike, others reset to 0; return (new strikes, which to remove)."
     strikes = torch.where(candidates, strikes + 1, torch.zeros_like(strikes))
     remove = strikes >= strikes_to_remove
     return strikes.masked_fill(remove, 0), remove
 
-# %% ../nbs/06_bmsa.ipynb #b166b6a9
+# %% ../nbs/06_bmsa.ipynb #7c7ba5ae
 def addition_probability(removals, accuracy, k):
     "P of Eq. 2: e^(−|k|·D)·(1 + |k|·Acc) for removal counts D."
     return torch.exp(-abs(k) * removals.float()) * (1 + abs(k) * accuracy)
@@ -40,7 +40,7 @@ def eligible_for_growth(normalised, median='at_or_above'):
     m = normalised.median()
     return normalised >= m if median == 'at_or_above' else normalised > m
 
-# %% ../nbs/06_bmsa.ipynb #ba26b290
+# %% ../nbs/06_bmsa.ipynb #ce622ee0
 STRIKES_DTYPE, REMOVALS_DTYPE = torch.uint8, torch.int32
 
 class BMSA(AccSET):
@@ -61,7 +61,7 @@ class BMSA(AccSET):
         "Make the model sparse if needed and give each sparse layer its `strikes` and `removals` buffers."
         super().sparsify()
         for layer in sparse_layers(self.learn.model):
-            c = MaskedConnections(layer)
+            c = connection_view(layer)
             c.counter('strikes', STRIKES_DTYPE); c.counter('removals', REMOVALS_DTYPE)
 
     def prune(self, connections):
@@ -92,7 +92,7 @@ class BMSA(AccSET):
         else: picked = torch.multinomial(weights.clamp_min(1e-12), n, replacement=False, generator=self.generator)
         return candidates[picked]
 
-# %% ../nbs/06_bmsa.ipynb #8d3a89bc
+# %% ../nbs/06_bmsa.ipynb #5a74213a
 def show_layer_state(weight, strikes, removals, eligible=None, added=None, axes=None, title=''):
     "Draw one layer's weights, strikes, removal counts and growth eligibility as four small heat maps."
     if axes is None: _, axes = plt.subplots(1, 4, figsize=(10, 2.2))

@@ -8,7 +8,7 @@ Docs: https://bmsa-dev.github.io/bmsa/dst.html.md"""
 # %% auto #0
 __all__ = ['check_zeta', 'ConnectionCount', 'DynamicSparseTraining', 'synthetic_dls', 'CheckSparseInvariants']
 
-# %% ../nbs/03_dst.ipynb #fdc6439f
+# %% ../nbs/03_dst.ipynb #88c8eca8
 import math
 import torch
 from torch import nn
@@ -19,16 +19,16 @@ from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 import fastai.callback.progress  # progress bars and the per-epoch table, Learner.no_bar
 from .sparse import (sparsify, is_sparse, sparse_layers, connections, layer_connections, check_epsilon,
-                         MaskedConnections, mask_gradients, mask_weights, check_sparse_invariants)
+                         connection_view, mask_gradients, mask_weights, check_sparse_invariants)
 
-# %% ../nbs/03_dst.ipynb #d4d08753
+# %% ../nbs/03_dst.ipynb #5c8942c2
 def check_zeta(zeta):
     "Raise a clear error unless ζ is in (0, 1)."
     if isinstance(zeta, bool) or not isinstance(zeta, (int, float)) or not (0 < zeta < 1):
         raise ValueError(f"zeta (ζ) is the fraction of positive and of negative weights that count as close to zero "
                          f"each epoch and must be in (0, 1), e.g. the paper's 0.3; got {zeta!r}.")
 
-# %% ../nbs/03_dst.ipynb #e7b1fcef
+# %% ../nbs/03_dst.ipynb #e65f3547
 class ConnectionCount(Metric):
     "A fastai metric column: the number of connections of `model` during the epoch."
     def __init__(self, model): self.model = model
@@ -39,7 +39,7 @@ class ConnectionCount(Metric):
     @property
     def name(self): return 'connections'
 
-# %% ../nbs/03_dst.ipynb #60557b4b
+# %% ../nbs/03_dst.ipynb #bb8ef657
 class DynamicSparseTraining(Callback):
     "Make a model's `nn.Linear` layers sparse and update their topology after each epoch; subclasses supply the rules."
     order = Recorder.order + 1
@@ -90,8 +90,9 @@ class DynamicSparseTraining(Callback):
         "Update every sparse layer of the model and record what changed in `history`."
         layers = []
         for layer in sparse_layers(self.learn.model):
-            removed, added = self.update_layer(MaskedConnections(layer, getattr(self.learn, 'opt', None)), accuracy)
-            layers.append(dict(removed=len(removed), added=len(added), connections=int(layer.mask.sum())))
+            view = connection_view(layer, getattr(self.learn, 'opt', None))
+            removed, added = self.update_layer(view, accuracy)
+            layers.append(dict(removed=len(removed), added=len(added), connections=len(view)))
         self.history.append(dict(epoch=epoch, accuracy=accuracy, layers=layers))
 
     # --- fastai events -------------------------------------------------------------------------------------------
@@ -128,7 +129,7 @@ class DynamicSparseTraining(Callback):
         "The validation accuracy of the epoch that just ended, from the Recorder."
         return float(self.recorder.values[-1][self._accuracy_index()])
 
-# %% ../nbs/03_dst.ipynb #f12285bf
+# %% ../nbs/03_dst.ipynb #b45a4716
 def synthetic_dls(n=512, n_in=20, n_classes=4, bs=64, seed=0):
     "DataLoaders of a random linearly separable classification problem: `n` training and `n//4` validation samples."
     g = torch.Generator().manual_seed(seed)
@@ -138,7 +139,7 @@ def synthetic_dls(n=512, n_in=20, n_classes=4, bs=64, seed=0):
         return list(zip(x, (x @ w).argmax(1)))
     return DataLoaders(DataLoader(sample(n), bs=bs, shuffle=True), DataLoader(sample(n // 4), bs=bs))
 
-# %% ../nbs/03_dst.ipynb #a144cc98
+# %% ../nbs/03_dst.ipynb #9f0083cf
 class CheckSparseInvariants(Callback):
     "Assert after every optimizer step that absent connections have zero weight, gradient and optimizer state."
     order = DynamicSparseTraining.order + 1
