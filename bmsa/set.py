@@ -8,12 +8,12 @@ Docs: https://bmsa-dev.github.io/bmsa/set.html.md"""
 # %% auto #0
 __all__ = ['near_zero_candidates', 'random_empty_positions', 'SET']
 
-# %% ../nbs/04_set.ipynb #ecdcffd3
+# %% ../nbs/04_set.ipynb #800fd471
 import math
 import torch
 from .dst import DynamicSparseTraining
 
-# %% ../nbs/04_set.ipynb #7b9964fe
+# %% ../nbs/04_set.ipynb #bbf09b90
 def near_zero_candidates(weights, zeta):
     "Boolean mask over the connection `weights`: the ⌊ζ·n₊⌋ positive and ⌊ζ·n₋⌋ negative weights closest to zero, and every exact zero."
     candidates = weights == 0
@@ -25,13 +25,12 @@ def near_zero_candidates(weights, zeta):
             candidates[idx[order[:n]]] = True
     return candidates
 
-# %% ../nbs/04_set.ipynb #dc420764
+# %% ../nbs/04_set.ipynb #2c66ed97
 def random_empty_positions(connections, n, generator=None):
     "`n` positions drawn uniformly without replacement among the empty positions of `connections`."
-    empty = connections.empty_positions()
-    return empty[torch.randperm(len(empty), generator=generator)[:n]]
+    return connections.sample_empty(n, generator)
 
-# %% ../nbs/04_set.ipynb #21e67771
+# %% ../nbs/04_set.ipynb #e71dcc8d
 class SET(DynamicSparseTraining):
     "Sparse Evolutionary Training: remove the ζ fraction of positive and of negative weights closest to zero, regrow as many at random."
     def prune(self, connections):

@@ -11,12 +11,12 @@ __all__ = ['erdos_renyi_density', 'check_epsilon', 'erdos_renyi_count', 'erdos_r
            'sparsify', 'check_state_dict', 'guard_state_dict_loading', 'zero_optimizer_state', 'MaskedConnections',
            'connection_view', 'mask_gradients', 'mask_weights', 'check_sparse_invariants']
 
-# %% ../nbs/02_sparse.ipynb #7656e214
+# %% ../nbs/02_sparse.ipynb #259a8ba3
 import math
 import torch
 from torch import nn
 
-# %% ../nbs/02_sparse.ipynb #234cf8b4
+# %% ../nbs/02_sparse.ipynb #50763c3e
 def erdos_renyi_density(n_in, n_out, epsilon):
     "SET's Erdős–Rényi connection density ε(n_in+n_out)/(n_in·n_out) of an `n_in`→`n_out` layer, capped at 1."
     check_epsilon(epsilon)
@@ -28,12 +28,12 @@ def check_epsilon(epsilon):
         raise ValueError(f"epsilon (ε) sets the initial density ε(n_in+n_out)/(n_in·n_out) and must be a positive "
                          f"number, e.g. the paper's 20; got {epsilon!r}.")
 
-# %% ../nbs/02_sparse.ipynb #069f4535
+# %% ../nbs/02_sparse.ipynb #d8013530
 def erdos_renyi_count(n_in, n_out, epsilon):
     "The number of connections an Erdős–Rényi layer starts with."
     return round(erdos_renyi_density(n_in, n_out, epsilon) * n_in * n_out)
 
-# %% ../nbs/02_sparse.ipynb #2aedf906
+# %% ../nbs/02_sparse.ipynb #ca1d0c73
 def erdos_renyi_mask(n_out, n_in, epsilon, generator=None, device=None):
     "A boolean mask shaped like an `n_in`→`n_out` weight, with `erdos_renyi_count` connections at random positions."
     n = erdos_renyi_count(n_in, n_out, epsilon)
@@ -42,7 +42,7 @@ def erdos_renyi_mask(n_out, n_in, epsilon, generator=None, device=None):
     mask[chosen] = True
     return mask.view(n_out, n_in).to(device)
 
-# %% ../nbs/02_sparse.ipynb #e570debc
+# %% ../nbs/02_sparse.ipynb #4848328f
 def linear_layers(model):
     "Every `nn.Linear` in `model`, in module order."
     return [m for m in model.modules() if isinstance(m, nn.Linear)]
@@ -71,7 +71,7 @@ def layer_connections(model):
     "The number of active connections of each sparse layer of `model`."
     return [len(connection_view(l)) for l in sparse_layers(model)]
 
-# %% ../nbs/02_sparse.ipynb #4229529d
+# %% ../nbs/02_sparse.ipynb #c5f435b8
 @torch.no_grad()
 def sparse_kaiming_(layer, generator=None):
     "Draw the weights of `layer`'s existing connections from N(0, 2/(d·n_in)), He's initialisation on the sparse fan-in."
@@ -81,7 +81,7 @@ def sparse_kaiming_(layer, generator=None):
     layer.weight.copy_(values.to(layer.weight) * layer.mask)
     return layer
 
-# %% ../nbs/02_sparse.ipynb #dd5637e6
+# %% ../nbs/02_sparse.ipynb #eb635f1c
 def sparsify(model, epsilon=20, generator=None, init='kaiming'):
     "Give every `nn.Linear` of `model` an Erdős–Rényi connectivity `mask` buffer and initialise its connections."
     check_epsilon(epsilon)
@@ -102,7 +102,7 @@ def sparsify(model, epsilon=20, generator=None, init='kaiming'):
     guard_state_dict_loading(model)
     return model
 
-# %% ../nbs/02_sparse.ipynb #4431e022
+# %% ../nbs/02_sparse.ipynb #a7e421a3
 def check_state_dict(model, state_dict):
     "Raise a clear error if `state_dict` does not fit `model` key for key and shape for shape."
     own = model.state_dict()
@@ -133,7 +133,7 @@ def guard_state_dict_loading(model):
         model._bmsa_load_guard = True
     return model
 
-# %% ../nbs/02_sparse.ipynb #a54c03ed
+# %% ../nbs/02_sparse.ipynb #473b5fa9
 def zero_optimizer_state(opt, param, positions):
     "Zero every per-element state tensor that optimizer `opt` keeps for `param` at flat `positions`."
     if opt is None or len(positions) == 0: return
@@ -141,19 +141,26 @@ def zero_optimizer_state(opt, param, positions):
     for value in state.values():
         if isinstance(value, torch.Tensor) and value.shape == param.shape: value.view(-1)[positions] = 0
 
-# %% ../nbs/02_sparse.ipynb #e29e3f88
+# %% ../nbs/02_sparse.ipynb #6d0d755b
 class MaskedConnections:
-    "The connections of a masked `nn.Linear` as a set of positions and weights, with the counters kept beside them."
+    "The connections of a masked `nn.Linear` as a set of positions and weights, with BMSA's counters beside them."
     def __init__(self, layer, opt=None): self.layer, self.opt = layer, opt
     @property
     def shape(self): return tuple(self.layer.weight.shape)
     @property
     def size(self): return self.layer.weight.numel()
     def __len__(self): return int(self.layer.mask.sum())
+    def empty_count(self): return self.size - len(self)
     def positions(self): return self.layer.mask.view(-1).nonzero().squeeze(1)
     def empty_positions(self): return (~self.layer.mask).view(-1).nonzero().squeeze(1)
     def weights(self, positions=None):
         return self.layer.weight.detach().view(-1)[self.positions() if positions is None else positions]
+
+    def sample_empty(self, n, generator=None, exclude=None):
+        "`n` empty positions drawn uniformly without replacement, leaving out the positions in `exclude`."
+        empty = self.empty_positions()
+        if exclude is not None and len(exclude): empty = empty[~torch.isin(empty, exclude)]
+        return empty[torch.randperm(len(empty), generator=generator)[:n]]
 
     @torch.no_grad()
     def remove(self, positions):
@@ -170,23 +177,31 @@ class MaskedConnections:
         self.layer.weight.view(-1)[positions] = values.to(self.layer.weight.dtype)
         zero_optimizer_state(self.opt, self.layer.weight, positions)
 
-    # Per-position counters (BMSA's strikes and removal counts) live as buffers of the layer, shaped like the weight.
-    def counter(self, name, dtype):
-        "The persistent buffer `name` of the layer, created at zero on first use."
-        if not isinstance(getattr(self.layer, name, None), torch.Tensor):
-            self.layer.register_buffer(name, torch.zeros_like(self.layer.mask, dtype=dtype), persistent=True)
-        return getattr(self.layer, name)
-    def get(self, name, positions, dtype=torch.int32): return self.counter(name, dtype).view(-1)[positions]
-    def set(self, name, positions, values, dtype=torch.int32):
-        self.counter(name, dtype).view(-1)[positions] = values.to(dtype)
+    # BMSA's counters: `strikes` (per connection) and `removals` (D, per position) are persistent buffers of the
+    # layer shaped like its weight; a truly sparse backend keeps them in O(connections) instead.
+    def prepare_counters(self):
+        "Create the layer's `strikes` (uint8) and `removals` (int32) buffers at zero if it has none."
+        for name, dtype in (('strikes', torch.uint8), ('removals', torch.int32)):
+            if not isinstance(getattr(self.layer, name, None), torch.Tensor):
+                self.layer.register_buffer(name, torch.zeros_like(self.layer.mask, dtype=dtype), persistent=True)
+    def strikes(self, positions): self.prepare_counters(); return self.layer.strikes.view(-1)[positions]
+    def set_strikes(self, positions, values):
+        self.prepare_counters(); self.layer.strikes.view(-1)[positions] = values.to(torch.uint8)
+    def add_removals(self, positions): self.prepare_counters(); self.layer.removals.view(-1)[positions] += 1
+    def removed_empty(self):
+        "The empty positions that have been removed at least once, and their removal counts D."
+        self.prepare_counters()
+        removals = self.layer.removals.view(-1)
+        positions = ((removals > 0) & ~self.layer.mask.view(-1)).nonzero().squeeze(1)
+        return positions, removals[positions]
 
-# %% ../nbs/02_sparse.ipynb #ffa4cac7
+# %% ../nbs/02_sparse.ipynb #219c4b75
 def connection_view(layer, opt=None):
     "The set-of-connections view of a sparse layer: its own `connection_view` if it has one, else `MaskedConnections`."
     view = getattr(layer, 'connection_view', None)
     return view(opt) if callable(view) else MaskedConnections(layer, opt)
 
-# %% ../nbs/02_sparse.ipynb #c3347d57
+# %% ../nbs/02_sparse.ipynb #2c6352a6
 @torch.no_grad()
 def mask_gradients(model):
     "Zero the gradient of every absent connection."
