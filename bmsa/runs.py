@@ -7,9 +7,10 @@ Docs: https://bmsa-dev.github.io/bmsa/runs.html.md"""
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'atomic_write', 'atomic_write_text', 'training_state', 'restore_training_state',
-           'checkpoint_path', 'save_checkpoint', 'load_checkpoint', 'RunFolder', 'write_log', 'read_log', 'summarise']
+           'checkpoint_path', 'save_checkpoint', 'load_checkpoint', 'RunFolder', 'write_log', 'read_log', 'summarise',
+           'run_label', 'plot_runs', 'layer_weights', 'plot_weight_distribution', 'plot_main']
 
-# %% ../nbs/07_runs.ipynb #76a00dcb
+# %% ../nbs/07_runs.ipynb #56c38b6b
 import csv, json, os, random, tempfile, time
 from pathlib import Path
 import numpy as np
@@ -18,7 +19,7 @@ from fastai.callback.core import Callback
 from .sparse import sparse_layers, connection_view, layer_connections
 from .dst import DynamicSparseTraining
 
-# %% ../nbs/07_runs.ipynb #278986ec
+# %% ../nbs/07_runs.ipynb #3396f5d2
 def atomic_write(path, write):
     "Call `write(f)` on a temporary file next to `path`, flush it to disk, then rename it over `path`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -33,7 +34,7 @@ def atomic_write(path, write):
 
 def atomic_write_text(path, text): atomic_write(path, lambda f: f.write(text.encode()))
 
-# %% ../nbs/07_runs.ipynb #9fec38e0
+# %% ../nbs/07_runs.ipynb #b7fb4c73
 def _dst_callbacks(learn): return [cb for cb in learn.cbs if isinstance(cb, DynamicSparseTraining)]
 
 def training_state(learn):
@@ -55,7 +56,7 @@ def restore_training_state(learn, state):
     for cb, s in zip(callbacks, state['sparse_training']):
         cb.generator.set_state(s['generator']); cb.history = list(s['history'])
 
-# %% ../nbs/07_runs.ipynb #cdadf45d
+# %% ../nbs/07_runs.ipynb #e0b10e90
 CHECKPOINT_FORMAT = 1
 
 def checkpoint_path(folder): return Path(folder) / 'checkpoints' / 'last.pt'
@@ -81,7 +82,7 @@ def load_checkpoint(folder):
         raise ValueError(f"The checkpoint {path} is not a bmsa checkpoint of format {CHECKPOINT_FORMAT} (missing: {sorted(missing)}).")
     return state
 
-# %% ../nbs/07_runs.ipynb #bf69a4f6
+# %% ../nbs/07_runs.ipynb #292aa6ac
 class RunFolder(Callback):
     "Log each epoch to `folder`/log.csv, checkpoint every `checkpoint_every` epochs and at the end, write summary.json."
     order = DynamicSparseTraining.order + 5
@@ -132,3 +133,78 @@ def summarise(rows):
                 max_accuracy_epoch=best['epoch'], final_valid_loss=last.get('valid_loss'),
                 final_train_loss=last.get('train_loss'), final_connections=last.get('connections'),
                 seconds=round(sum(r['seconds'] for r in rows), 1))
+
+# %% ../nbs/07_runs.ipynb #fbe5866b
+import matplotlib
+import matplotlib.pyplot as plt
+
+def run_label(run_dir, with_dataset=False):
+    "A run's label: its method (and dataset), from config.json."
+    config = json.loads((Path(run_dir) / 'config.json').read_text())
+    names = dict(bmsa='BMSA', set='SET', accset='AccSET', dense='dense MLP')
+    label = names.get(config.get('method'), str(config.get('method')))
+    return f"{label} ({config.get('dataset')})" if with_dataset else label
+
+def plot_runs(run_dirs, fname=None, title=None):
+    "Accuracy, connections and loss per epoch of several runs, overlaid (the paper's Fig. 4)."
+    run_dirs = [Path(r) for r in run_dirs]
+    datasets = {json.loads((r / 'config.json').read_text()).get('dataset') for r in run_dirs}
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    for r in run_dirs:
+        rows = read_log(r / 'log.csv')
+        epochs = [row['epoch'] + 1 for row in rows]
+        label = run_label(r, with_dataset=len(datasets) > 1)
+        for ax, key in zip(axes, ('accuracy', 'connections', 'valid_loss')):
+            if rows and rows[0].get(key) is not None: ax.plot(epochs, [row[key] for row in rows], label=label)
+    for ax, name in zip(axes, ('validation accuracy', 'connections', 'validation loss')):
+        ax.set_xlabel('epoch'); ax.set_title(name); ax.grid(alpha=.3)
+    axes[0].legend()
+    if title: fig.suptitle(title)
+    fig.tight_layout()
+    if fname: fig.savefig(fname, dpi=100); plt.close(fig)
+    return fig
+
+def layer_weights(state_dict):
+    "The existing connections' weights and the absent share of every masked layer of a saved model."
+    out = []
+    for key, mask in state_dict.items():
+        if key.endswith('.mask'):
+            weight = state_dict[key[:-len('mask')] + 'weight']
+            out.append((key[:-len('.mask')], weight[mask.bool()].float(), 1 - mask.float().mean().item()))
+    return out
+
+def plot_weight_distribution(run_dir, fname=None, bins=80):
+    "Histograms of each layer's weights in the run's last checkpoint (the paper's Fig. 5)."
+    state = load_checkpoint(run_dir)
+    layers = layer_weights(state['model'])
+    if not layers: raise ValueError(f"{run_dir} has no masked layers to draw (a dense run?).")
+    fig, axes = plt.subplots(1, len(layers), figsize=(3.2 * len(layers), 2.8))
+    for ax, (name, w, absent) in zip(np.atleast_1d(axes), layers):
+        ax.hist(w.numpy(), bins=bins, color='tab:blue')
+        ax.set_title(f"layer {name}: {len(w):,} weights\n{absent:.1%} of positions absent", fontsize=8)
+        ax.set_xlabel('weight')
+    fig.suptitle(f"{run_label(run_dir, True)}, after epoch {state['epoch']}", fontsize=9)
+    fig.tight_layout()
+    if fname: fig.savefig(fname, dpi=100); plt.close(fig)
+    return fig
+
+# %% ../nbs/07_runs.ipynb #bf406d1b
+def plot_main(argv=None):
+    "Entry point of `bmsa-plot`: PNG figures of one or more run folders."
+    import argparse
+    p = argparse.ArgumentParser(prog='bmsa-plot', description="Draw the paper's Fig. 4 (accuracy, connections and loss "
+                                "per epoch, runs overlaid) and Fig. 5 (weight distribution per layer of each run).")
+    p.add_argument('runs', nargs='+', metavar='RUN_DIR', help="run folders written by bmsa-train --out")
+    p.add_argument('--out', default='.', help="folder for the PNG files (default: the current folder)")
+    p.add_argument('--title', default=None, help="title of the comparison figure")
+    args = p.parse_args(argv)
+    out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
+    try:
+        for r in args.runs:
+            if not (Path(r) / 'log.csv').exists(): raise FileNotFoundError(f"{r} is not a run folder with a log.csv.")
+        plot_runs(args.runs, out / 'comparison.png', args.title); print(out / 'comparison.png')
+        for r in args.runs:
+            if json.loads((Path(r) / 'config.json').read_text()).get('method') == 'dense': continue
+            fname = out / f"weights-{Path(r).name}.png"
+            plot_weight_distribution(r, fname); print(fname)
+    except (ValueError, FileNotFoundError) as e: raise SystemExit(f"bmsa-plot: error: {e}")

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Reproduce the paper's section 5 experiments: SET, AccSET and BMSA on Fashion-MNIST and CIFAR-10 with Table 1's
+# settings, then the figures. Long: set FMNIST_EPOCHS / CIFAR_EPOCHS (the paper: 1000 each). Runs are resumable:
+# run this script again after an interruption and every unfinished run continues from its last checkpoint.
+# Two runs go in parallel with one thread each. Results: runs/<dataset>-<method>/, figures in runs/figures/,
+# and the small files (config, log, summary) copied to experiments/ for the reproduction page.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup_env.sh
+if [ -z "${BMSA_DATA:-}" ] && [ -d ../shared/data ]; then export BMSA_DATA="$(cd ../shared/data && pwd)"; fi
+FMNIST_EPOCHS=${FMNIST_EPOCHS:-200}
+CIFAR_EPOCHS=${CIFAR_EPOCHS:-10}
+BACKEND_ARGS=${BACKEND_ARGS:-}
+
+one_run() {  # dataset method epochs
+  local dir="runs/$1-$2"
+  if [ -f "$dir/checkpoints/last.pt" ]; then .venv/bin/bmsa-train --resume "$dir" --threads 1
+  else rm -rf "$dir"; .venv/bin/bmsa-train --dataset "$1" --method "$2" --epochs "$3" --threads 1 --checkpoint-every 10 --out "$dir" $BACKEND_ARGS
+  fi > "runs/$1-$2.txt" 2>&1
+}
+mkdir -p runs
+for dataset in fashion_mnist cifar10; do
+  epochs=$FMNIST_EPOCHS; [ "$dataset" = cifar10 ] && epochs=$CIFAR_EPOCHS
+  one_run "$dataset" set "$epochs" & one_run "$dataset" accset "$epochs"; wait
+  one_run "$dataset" bmsa "$epochs"
+  .venv/bin/bmsa-plot runs/$dataset-set runs/$dataset-accset runs/$dataset-bmsa --out "runs/figures/$dataset" --title "$dataset"
+  for m in set accset bmsa; do
+    mkdir -p "experiments/$dataset-$m"
+    cp runs/$dataset-$m/{config.json,log.csv,summary.json} "experiments/$dataset-$m/"
+  done
+done
+echo "figures in runs/figures/, logs in experiments/"
