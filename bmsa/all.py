@@ -6,4 +6,6 @@ from .dst import *
 from .set import *
 from .accset import *
 from .bmsa import *
+from .runs import *
+from .explorer import *
 from .train import train, sparse_training_callback

@@ -1,5 +1,4 @@
-"""The paper's algorithm (section 3.1, Algorithm 1, Equations 1–3): a connection is removed only after it has been
-close to zero for three epochs in a row, and new connections avoid the positions that were removed most often.
+"""The paper's algorithm (section 3.1, Algorithm 1, Equations 1–3): a connection is removed only after it has been close to zero for three epochs in a row, and new connections avoid the positions that were removed most often.
 
 Docs: https://bmsa-dev.github.io/bmsa/bmsa.html.md"""
 
@@ -9,7 +8,7 @@ Docs: https://bmsa-dev.github.io/bmsa/bmsa.html.md"""
 __all__ = ['update_strikes', 'addition_probability', 'normalise', 'eligible_for_growth', 'removal_levels', 'eligible_levels',
            'BMSA', 'show_layer_state']
 
-# %% ../nbs/06_bmsa.ipynb #fd5d9354
+# %% ../nbs/06_bmsa.ipynb #e9b16149
 import math
 import numpy as np
 import torch
@@ -17,14 +16,14 @@ from .sparse import sparse_layers, connection_view, MaskedConnections
 from .set import near_zero_candidates
 from .accset import AccSET
 
-# %% ../nbs/06_bmsa.ipynb #27f2f04c
+# %% ../nbs/06_bmsa.ipynb #791b50cd
 def update_strikes(strikes, candidates, strikes_to_remove=3):
     "One epoch of Eq. 1: candidates gain a strike, others reset to 0; return (new strikes, which to remove)."
     strikes = torch.where(candidates, strikes + 1, torch.zeros_like(strikes))
     remove = strikes >= strikes_to_remove
     return strikes.masked_fill(remove, 0), remove
 
-# %% ../nbs/06_bmsa.ipynb #b8416234
+# %% ../nbs/06_bmsa.ipynb #bc6e361e
 def addition_probability(removals, accuracy, k):
     "P of Eq. 2: e^(−|k|·D)·(1 + |k|·Acc) for removal counts D."
     return torch.exp(-abs(k) * removals.float()) * (1 + abs(k) * accuracy)
@@ -41,7 +40,7 @@ def eligible_for_growth(normalised, median='at_or_above'):
     m = normalised.median()
     return normalised >= m if median == 'at_or_above' else normalised > m
 
-# %% ../nbs/06_bmsa.ipynb #a21d0f7d
+# %% ../nbs/06_bmsa.ipynb #eec4e74d
 def removal_levels(connections):
     "The distinct removal counts D among the empty positions and how many empty positions have each."
     positions, removals = connections.removed_empty()
@@ -61,7 +60,7 @@ def eligible_levels(levels, counts, accuracy, k, median='at_or_above'):
     median_value = normalised[order][int((cumulative <= middle).sum())]
     return normalised >= median_value if median == 'at_or_above' else normalised > median_value
 
-# %% ../nbs/06_bmsa.ipynb #6a16e3db
+# %% ../nbs/06_bmsa.ipynb #33819993
 class BMSA(AccSET):
     "Brain-Mimetic Synapse Adjustment: three-strike pruning and growth among the positions removed least often."
     def __init__(self, epsilon=20, zeta=0.3, k=-0.87, target='dense', strikes_to_remove=3, sampling='uniform',
@@ -136,7 +135,7 @@ class BMSA(AccSET):
         if n == 0: return eligible[:0]
         return eligible[torch.multinomial(weights.clamp_min(1e-12), n, replacement=False, generator=self.generator)]
 
-# %% ../nbs/06_bmsa.ipynb #e94cb4fb
+# %% ../nbs/06_bmsa.ipynb #97cf6a1d
 def show_layer_state(weight, strikes, removals, eligible=None, added=None, axes=None, title=''):
     "Draw one layer's weights, strikes, removal counts and growth eligibility as four small heat maps."
     if axes is None: _, axes = plt.subplots(1, 4, figsize=(10, 2.2))

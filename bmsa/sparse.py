@@ -1,5 +1,4 @@
-"""Erdős–Rényi initialisation (paper section 2.2 and Algorithm 1, lines 3–5), connectivity masks kept in the model,
-and a view of a layer as a *set of connections* that the prune and grow rules work on.
+"""Erdős–Rényi initialisation (paper section 2.2 and Algorithm 1, lines 3–5), connectivity masks kept in the model, and a view of a layer as a *set of connections* that the prune and grow rules work on.
 
 Docs: https://bmsa-dev.github.io/bmsa/sparse.html.md"""
 
@@ -11,12 +10,12 @@ __all__ = ['erdos_renyi_density', 'check_epsilon', 'erdos_renyi_count', 'erdos_r
            'sparsify', 'check_state_dict', 'guard_state_dict_loading', 'zero_optimizer_state', 'MaskedConnections',
            'connection_view', 'mask_gradients', 'mask_weights', 'check_sparse_invariants']
 
-# %% ../nbs/02_sparse.ipynb #259a8ba3
+# %% ../nbs/02_sparse.ipynb #2c4c7b5c
 import math
 import torch
 from torch import nn
 
-# %% ../nbs/02_sparse.ipynb #50763c3e
+# %% ../nbs/02_sparse.ipynb #579b9323
 def erdos_renyi_density(n_in, n_out, epsilon):
     "SET's Erdős–Rényi connection density ε(n_in+n_out)/(n_in·n_out) of an `n_in`→`n_out` layer, capped at 1."
     check_epsilon(epsilon)
@@ -28,12 +27,12 @@ def check_epsilon(epsilon):
         raise ValueError(f"epsilon (ε) sets the initial density ε(n_in+n_out)/(n_in·n_out) and must be a positive "
                          f"number, e.g. the paper's 20; got {epsilon!r}.")
 
-# %% ../nbs/02_sparse.ipynb #d8013530
+# %% ../nbs/02_sparse.ipynb #f0eb3154
 def erdos_renyi_count(n_in, n_out, epsilon):
     "The number of connections an Erdős–Rényi layer starts with."
     return round(erdos_renyi_density(n_in, n_out, epsilon) * n_in * n_out)
 
-# %% ../nbs/02_sparse.ipynb #ca1d0c73
+# %% ../nbs/02_sparse.ipynb #3431fb4f
 def erdos_renyi_mask(n_out, n_in, epsilon, generator=None, device=None):
     "A boolean mask shaped like an `n_in`→`n_out` weight, with `erdos_renyi_count` connections at random positions."
     n = erdos_renyi_count(n_in, n_out, epsilon)
@@ -42,7 +41,7 @@ def erdos_renyi_mask(n_out, n_in, epsilon, generator=None, device=None):
     mask[chosen] = True
     return mask.view(n_out, n_in).to(device)
 
-# %% ../nbs/02_sparse.ipynb #4848328f
+# %% ../nbs/02_sparse.ipynb #d0d41757
 def linear_layers(model):
     "Every `nn.Linear` in `model`, in module order."
     return [m for m in model.modules() if isinstance(m, nn.Linear)]
@@ -71,7 +70,7 @@ def layer_connections(model):
     "The number of active connections of each sparse layer of `model`."
     return [len(connection_view(l)) for l in sparse_layers(model)]
 
-# %% ../nbs/02_sparse.ipynb #c5f435b8
+# %% ../nbs/02_sparse.ipynb #cfcee666
 @torch.no_grad()
 def sparse_kaiming_(layer, generator=None):
     "Draw the weights of `layer`'s existing connections from N(0, 2/(d·n_in)), He's initialisation on the sparse fan-in."
@@ -81,7 +80,7 @@ def sparse_kaiming_(layer, generator=None):
     layer.weight.copy_(values.to(layer.weight) * layer.mask)
     return layer
 
-# %% ../nbs/02_sparse.ipynb #eb635f1c
+# %% ../nbs/02_sparse.ipynb #fc243a39
 def sparsify(model, epsilon=20, generator=None, init='kaiming'):
     "Give every `nn.Linear` of `model` an Erdős–Rényi connectivity `mask` buffer and initialise its connections."
     check_epsilon(epsilon)
@@ -102,14 +101,16 @@ def sparsify(model, epsilon=20, generator=None, init='kaiming'):
     guard_state_dict_loading(model)
     return model
 
-# %% ../nbs/02_sparse.ipynb #a7e421a3
+# %% ../nbs/02_sparse.ipynb #984b186b
 def check_state_dict(model, state_dict):
     "Raise a clear error if `state_dict` does not fit `model` key for key and shape for shape."
     own = model.state_dict()
     missing = [k for k in own if k not in state_dict]
     unexpected = [k for k in state_dict if k not in own]
+    # entries whose shape follows the topology (a sparse backend's connection lists) may differ; their layer resizes them
+    variable = {f"{name}.{k}" if name else k for name, m in model.named_modules() for k in getattr(m, 'variable_shape_state', ())}
     wrong = [f"{k}: saved {tuple(state_dict[k].shape)}, model {tuple(own[k].shape)}"
-             for k in own if k in state_dict and tuple(state_dict[k].shape) != tuple(own[k].shape)]
+             for k in own if k in state_dict and k not in variable and tuple(state_dict[k].shape) != tuple(own[k].shape)]
     if not (missing or unexpected or wrong): return
     lines = ["The saved state does not fit this model, so nothing was loaded."]
     if wrong: lines.append("Shapes differ: " + "; ".join(wrong[:5]) + (" ..." if len(wrong) > 5 else ""))
@@ -133,7 +134,7 @@ def guard_state_dict_loading(model):
         model._bmsa_load_guard = True
     return model
 
-# %% ../nbs/02_sparse.ipynb #473b5fa9
+# %% ../nbs/02_sparse.ipynb #ce1f0a11
 def zero_optimizer_state(opt, param, positions):
     "Zero every per-element state tensor that optimizer `opt` keeps for `param` at flat `positions`."
     if opt is None or len(positions) == 0: return
@@ -141,7 +142,7 @@ def zero_optimizer_state(opt, param, positions):
     for value in state.values():
         if isinstance(value, torch.Tensor) and value.shape == param.shape: value.view(-1)[positions] = 0
 
-# %% ../nbs/02_sparse.ipynb #6d0d755b
+# %% ../nbs/02_sparse.ipynb #4cf1544e
 class MaskedConnections:
     "The connections of a masked `nn.Linear` as a set of positions and weights, with BMSA's counters beside them."
     def __init__(self, layer, opt=None): self.layer, self.opt = layer, opt
@@ -195,13 +196,13 @@ class MaskedConnections:
         positions = ((removals > 0) & ~self.layer.mask.view(-1)).nonzero().squeeze(1)
         return positions, removals[positions]
 
-# %% ../nbs/02_sparse.ipynb #219c4b75
+# %% ../nbs/02_sparse.ipynb #47b172cc
 def connection_view(layer, opt=None):
     "The set-of-connections view of a sparse layer: its own `connection_view` if it has one, else `MaskedConnections`."
     view = getattr(layer, 'connection_view', None)
     return view(opt) if callable(view) else MaskedConnections(layer, opt)
 
-# %% ../nbs/02_sparse.ipynb #2c6352a6
+# %% ../nbs/02_sparse.ipynb #76b1ac15
 @torch.no_grad()
 def mask_gradients(model):
     "Zero the gradient of every absent connection."

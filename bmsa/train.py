@@ -8,7 +8,7 @@ Docs: https://bmsa-dev.github.io/bmsa/train.html.md"""
 __all__ = ['methods', 'default_settings', 'sparse_training_callback', 'PrintTable', 'check_settings', 'learner_for', 'train',
            'read_config', 'resume', 'parser', 'run', 'main']
 
-# %% ../nbs/07a_train.ipynb #05e26ce6
+# %% ../nbs/07a_train.ipynb #3b16517b
 import argparse, json, os, sys, time
 from pathlib import Path
 import torch
@@ -19,9 +19,10 @@ from .models import paper_learner, paper_architectures
 from .set import SET
 from .accset import AccSET
 from .bmsa import BMSA
+from .explorer import TopologyRecorder, topology_recorder
 from .runs import RunFolder, atomic_write_text, load_checkpoint, restore_training_state
 
-# %% ../nbs/07a_train.ipynb #63ebd63e
+# %% ../nbs/07a_train.ipynb #eec526eb
 methods = ('bmsa', 'set', 'accset', 'dense')
 
 def sparse_training_callback(method, epsilon=20, zeta=0.3, k=-0.87, target='dense', seed=0):
@@ -32,7 +33,7 @@ def sparse_training_callback(method, epsilon=20, zeta=0.3, k=-0.87, target='dens
     cls = AccSET if method == 'accset' else BMSA
     return cls(epsilon=epsilon, zeta=zeta, k=k, target=target, seed=seed)
 
-# %% ../nbs/07a_train.ipynb #020b4bd4
+# %% ../nbs/07a_train.ipynb #370205a8
 class PrintTable(Callback):
     "Print the per-epoch table as plain aligned text (for logs), instead of fastai's progress bars."
     order = 55   # after the sparse-training callbacks have added their `connections` column
@@ -46,9 +47,9 @@ class PrintTable(Callback):
         print('  '.join(f"{v:>11.6f}" if isinstance(v, float) else f"{str(v):>11}" for v in values), flush=True)
     def after_fit(self): self.learn.logger = self.old_logger
 
-# %% ../nbs/07a_train.ipynb #e2b14d02
+# %% ../nbs/07a_train.ipynb #5719c7be
 default_settings = dict(dataset='fashion_mnist', method='bmsa', epochs=3, epsilon=20., zeta=0.3, k=-0.87, target='dense',
-                        lr=0.01, bs=100, seed=0, n_train=None, n_valid=None, checkpoint_every=5, data=None)
+                        lr=0.01, bs=100, seed=0, n_train=None, n_valid=None, checkpoint_every=5, data=None, topology_every=0)
 
 def check_settings(settings):
     "Validate a run's settings before any work starts."
@@ -59,6 +60,8 @@ def check_settings(settings):
         raise ValueError(f"Unknown dataset {s['dataset']!r}: choose one of {', '.join(paper_architectures)}.")
     for name in ('epochs', 'bs', 'checkpoint_every'):
         if not (isinstance(s[name], int) and s[name] >= 1): raise ValueError(f"{name} must be a positive integer; got {s[name]!r}.")
+    if not (isinstance(s['topology_every'], int) and s['topology_every'] >= 0):
+        raise ValueError(f"topology_every must be an integer ≥ 0 (0: no topology recording); got {s['topology_every']!r}.")
     sparse_training_callback(s['method'], s['epsilon'], s['zeta'], s['k'], s['target'], s['seed'])
     return s
 
@@ -76,7 +79,7 @@ def _fit(learn, epochs, cbs, show_progress, first_epoch=0):
         with learn.no_bar(): learn.fit(epochs, cbs=cbs + [PrintTable(first_epoch)])
     return learn
 
-# %% ../nbs/07a_train.ipynb #9599e220
+# %% ../nbs/07a_train.ipynb #5b1ad35b
 def train(out=None, threads=None, show_progress=True, cbs=None, **settings):
     "Train the paper's MLP with `settings` (see `default_settings`); with `out`, into a run folder that can be resumed."
     settings = check_settings(settings)
@@ -89,9 +92,12 @@ def train(out=None, threads=None, show_progress=True, cbs=None, **settings):
         _, variant = locate_dataset(settings['dataset'], settings['data'])
         atomic_write_text(out / 'config.json', json.dumps({**settings, 'data_variant': variant}, indent=2))
         cbs.append(RunFolder(out, settings['checkpoint_every']))
+    if settings['topology_every']:
+        cbs.append(topology_recorder(out, settings['topology_every'], settings['checkpoint_every']) if out is not None
+                   else TopologyRecorder(every=settings['topology_every']))
     return _fit(learner_for(settings), settings['epochs'], cbs, show_progress)
 
-# %% ../nbs/07a_train.ipynb #a515a839
+# %% ../nbs/07a_train.ipynb #86642a31
 def read_config(run_dir):
     "The settings of run folder `run_dir`."
     path = Path(run_dir) / 'config.json'
@@ -120,9 +126,12 @@ def resume(run_dir, threads=None, show_progress=True, **overrides):
         return learn
     folder = RunFolder(run_dir, config['checkpoint_every'], start_epoch=state['epoch'], log_rows=state['log'],
                        smooth_loss=state['training']['smooth_loss'])
-    return _fit(learn, remaining, [folder], show_progress, first_epoch=state['epoch'])
+    cbs = [folder]
+    if config.get('topology_every'):
+        cbs.append(topology_recorder(run_dir, config['topology_every'], config['checkpoint_every'], start_epoch=state['epoch']))
+    return _fit(learn, remaining, cbs, show_progress, first_epoch=state['epoch'])
 
-# %% ../nbs/07a_train.ipynb #8a95bb89
+# %% ../nbs/07a_train.ipynb #9cc52e1c
 def parser(explicit_only=False):
     "The `bmsa-train` argument parser (with `explicit_only`, options not given are left out of the result)."
     p = argparse.ArgumentParser(prog='bmsa-train', formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -145,6 +154,7 @@ def parser(explicit_only=False):
     add('--n-train', type=int, default=d['n_train'], help="train on a stratified subset of this many samples (default: all)")
     add('--n-valid', type=int, default=d['n_valid'], help="evaluate on a stratified subset of this many test samples (default: all)")
     add('--checkpoint-every', type=int, default=d['checkpoint_every'], help="epochs between checkpoints (and one after the last)")
+    add('--topology-every', type=int, default=d['topology_every'], help="with --out, record every layer's topology every N epochs into topology.pt, for bmsa.explorer (0: off)")
     add('--out', default=None, help="run folder for config.json, log.csv, checkpoints and summary.json (default: none)")
     add('--resume', default=None, metavar='RUN_DIR', help="continue the run in RUN_DIR from its last checkpoint")
     add('--threads', type=int, default=None, help="torch threads (default: torch's choice)")

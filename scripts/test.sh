@@ -35,4 +35,6 @@ else
   .venv/bin/nbdev-proc-nbs
 fi
 test -f _proc/index.ipynb || { echo "ERROR: nbdev-proc-nbs did not produce _proc/index.ipynb"; exit 1; }
+echo "== docs check: pages rendered with outputs, checked in headless Chromium"
+bash scripts/docs_check.sh
 echo "== all tests passed"
