@@ -1,5 +1,4 @@
-"""`SparseLinear`: a layer that stores only its connections, so a training step costs time and memory in proportion
-to the connections and not to the dense size. The same SET, AccSET and BMSA rules run on it unchanged.
+"""`SparseLinear`: a layer that stores only its connections, so a training step costs time and memory in proportion to the connections and not to the dense size. The same SET, AccSET and BMSA rules run on it unchanged.
 
 Docs: https://bmsa-dev.github.io/bmsa/backend.html.md"""
 
@@ -11,14 +10,14 @@ __all__ = ['SMALL_RANGE', 'MAX_DENSE_VIEW', 'optimizer_state', 'remap_optimizer_
            'SparseConnections', 'FastDropout', 'sparse_from_masked', 'masked_from_sparse', 'to_sparse_backend',
            'to_masked_backend', 'to_dense', 'sparse_mlp']
 
-# %% ../nbs/08_backend.ipynb #76428343
+# %% ../nbs/08_backend.ipynb #2f6efdcb
 import math, copy, warnings
 import torch
 from torch import nn
 from fastcore.basics import patch
 from .sparse import erdos_renyi_count, check_epsilon, is_masked_linear, guard_state_dict_loading
 
-# %% ../nbs/08_backend.ipynb #9d430f1d
+# %% ../nbs/08_backend.ipynb #a8b5ecce
 def optimizer_state(opt, param):
     "The dict of state that optimizer `opt` keeps for `param` (fastai `Optimizer` or `OptimWrapper`, PyTorch optimizer), or None."
     if opt is None: return None
@@ -35,7 +34,7 @@ def remap_optimizer_state(opt, param, old_shape, remap):
         if isinstance(value, torch.Tensor) and value.dim() > 0 and tuple(value.shape) == tuple(old_shape):
             state[key] = remap(value)
 
-# %% ../nbs/08_backend.ipynb #d6292432
+# %% ../nbs/08_backend.ipynb #3a7fc7ba
 SMALL_RANGE = 1 << 16     # below this many candidates, draw with a permutation (as the masked backend does)
 
 def sample_distinct(n, high, generator=None):
@@ -65,7 +64,7 @@ def free_positions(occupied, size):
     ranks = torch.arange(size - len(occupied))
     return ranks + torch.searchsorted(occupied - torch.arange(len(occupied)), ranks, right=True)
 
-# %% ../nbs/08_backend.ipynb #4b986709
+# %% ../nbs/08_backend.ipynb #800dd2e2
 warnings.filterwarnings('ignore', message='Sparse CSR tensor support is in beta')
 
 class CSRStructure:
@@ -95,7 +94,7 @@ def _row_pointers(rows, n_rows):
     crow[1:] = torch.bincount(rows, minlength=n_rows).cumsum(0)
     return crow
 
-# %% ../nbs/08_backend.ipynb #ae94942c
+# %% ../nbs/08_backend.ipynb #12149cda
 def _feature_major(t):
     "The transpose of a 2-D tensor, contiguous (free when `t` is itself a transposed view)."
     t = t.t()
@@ -132,7 +131,7 @@ class SparseLinearFunction(torch.autograd.Function):
         if ctx.has_bias and ctx.needs_input_grad[2]: grad_bias = g.sum(0)
         return grad_x, grad_values, grad_bias, None
 
-# %% ../nbs/08_backend.ipynb #462c35aa
+# %% ../nbs/08_backend.ipynb #6fc9edc6
 class SparseLinear(nn.Module):
     "A linear layer that stores only its connections (CSR), trained with sparse kernels; a drop-in for a masked `nn.Linear`."
     variable_shape_state = ('values', 'rows', 'cols', 'strikes', 'removed_positions', 'removal_counts')
@@ -197,7 +196,7 @@ class SparseLinear(nn.Module):
         "The layer as a set of connections, for the prune and grow rules (see `bmsa.sparse.MaskedConnections`)."
         return SparseConnections(self, opt)
 
-# %% ../nbs/08_backend.ipynb #dff2dfcb
+# %% ../nbs/08_backend.ipynb #7d427c33
 def _check_positions(positions, size):
     if len(positions) and (positions[0] < 0 or positions[-1] >= size):
         raise ValueError(f"Connection positions must lie in [0, {size}) (row · n_in + col).")
@@ -216,7 +215,7 @@ def erdos_renyi(cls:SparseLinear, in_features, out_features, epsilon=20, generat
     layer = cls(in_features, out_features, bias=bias, positions=positions, values=values)
     return layer.to(device) if device is not None else layer
 
-# %% ../nbs/08_backend.ipynb #bc9ab0a6
+# %% ../nbs/08_backend.ipynb #b9f48c17
 MAX_DENSE_VIEW = 1 << 31      # entries
 
 def _dense_zeros(layer, dtype):
@@ -254,7 +253,7 @@ def dense_removals(self:SparseLinear):
     out[self.removed_positions] = self.removal_counts
     return out.view(self.out_features, self.in_features)
 
-# %% ../nbs/08_backend.ipynb #1bc172e7
+# %% ../nbs/08_backend.ipynb #01a41702
 @patch
 @torch.no_grad()
 def _slots(self:SparseLinear, positions):
@@ -340,7 +339,7 @@ def add_removals(self:SparseLinear, positions):
     self.removed_positions = unique
     self.removal_counts = torch.zeros(len(unique), dtype=torch.int32, device=unique.device).scatter_add_(0, inverse, counts)
 
-# %% ../nbs/08_backend.ipynb #887a9350
+# %% ../nbs/08_backend.ipynb #71cd03d9
 class SparseConnections:
     "The connections of a `SparseLinear` as a set of positions and weights, with BMSA's counters (the `MaskedConnections` protocol)."
     def __init__(self, layer, opt=None): self.layer, self.opt = layer, opt
@@ -382,7 +381,7 @@ class SparseConnections:
         empty = existing[slots] != removed
         return removed[empty], counts[empty]
 
-# %% ../nbs/08_backend.ipynb #e95c2782
+# %% ../nbs/08_backend.ipynb #b44261d7
 @patch
 @torch.no_grad()
 def mask_gradients(self:SparseLinear):
@@ -426,7 +425,7 @@ def check_invariants(self:SparseLinear, opt=None):
                  "pass the optimizer to `connection_view(layer, opt)` when changing the topology")
         if (value[n:] != 0).any(): fail(f"optimizer state {key!r} is not zero for a free slot")
 
-# %% ../nbs/08_backend.ipynb #28450878
+# %% ../nbs/08_backend.ipynb #05d0a038
 @patch
 def _load_from_state_dict(self:SparseLinear, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
     for name in self.variable_shape_state:
@@ -442,7 +441,7 @@ def _load_from_state_dict(self:SparseLinear, state_dict, prefix, local_metadata,
     self._topology_changed()
     if self._n > self.capacity: error_msgs.append(f"{prefix}n_active = {self._n} exceeds the capacity {self.capacity}.")
 
-# %% ../nbs/08_backend.ipynb #aed49128
+# %% ../nbs/08_backend.ipynb #bd018be7
 class FastDropout(nn.Dropout):
     "`nn.Dropout` with a cheaper mask: keep-decisions from 16-bit random integers (p rounded to a multiple of 2⁻¹⁶)."
     def forward(self, x):
@@ -456,7 +455,7 @@ class FastDropout(nn.Dropout):
         keep = bits >= round(self.p * 65536) - 32768
         return x * keep.to(x.dtype).mul_(1 / (1 - self.p))
 
-# %% ../nbs/08_backend.ipynb #9f4e69b8
+# %% ../nbs/08_backend.ipynb #daba99e1
 def _replace_modules(model, convert):
     "Replace each module `m` of `model` for which `convert(m)` is not None (the root too); return the model."
     done = {}
@@ -544,7 +543,7 @@ def to_dense(model):
         if isinstance(m, FastDropout): return nn.Dropout(m.p, m.inplace).train(m.training)
     return _replace_modules(copy.deepcopy(model), convert)
 
-# %% ../nbs/08_backend.ipynb #d563b54e
+# %% ../nbs/08_backend.ipynb #01948a06
 def sparse_mlp(sizes, epsilon=20, dropout=0.3, negative_slope=0.3, generator=None, device=None):
     "An MLP of Erdős–Rényi `SparseLinear` layers with `sizes` neurons per layer, LeakyReLU and `FastDropout` on hidden layers."
     sizes = list(sizes)

@@ -1,5 +1,4 @@
-"""`DynamicSparseTraining`: the fastai callback that SET, AccSET and BMSA share. It makes a model sparse, keeps it
-sparse while it trains, and after every epoch but the last lets its subclass prune and regrow connections.
+"""`DynamicSparseTraining`: the fastai callback that SET, AccSET and BMSA share. It makes a model sparse, keeps it sparse while it trains, and after every epoch but the last lets its subclass prune and regrow connections.
 
 Docs: https://bmsa-dev.github.io/bmsa/dst.html.md"""
 
@@ -8,7 +7,7 @@ Docs: https://bmsa-dev.github.io/bmsa/dst.html.md"""
 # %% auto #0
 __all__ = ['check_zeta', 'ConnectionCount', 'DynamicSparseTraining', 'synthetic_dls', 'CheckSparseInvariants']
 
-# %% ../nbs/03_dst.ipynb #f995d032
+# %% ../nbs/03_dst.ipynb #f8bd486b
 import math
 import torch
 from torch import nn
@@ -18,18 +17,18 @@ from fastai.learner import Recorder, Learner, Metric
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 import fastai.callback.progress  # progress bars and the per-epoch table, Learner.no_bar
-from .sparse import (sparsify, is_sparse, sparse_layers, connections, layer_connections, check_epsilon,
+from .sparse import (sparsify, sparse_inits, is_sparse, sparse_layers, connections, layer_connections, check_epsilon,
                          connection_view, mask_gradients, mask_weights, check_sparse_invariants)
 from .backend import to_sparse_backend
 
-# %% ../nbs/03_dst.ipynb #4ec7b298
+# %% ../nbs/03_dst.ipynb #e27b707f
 def check_zeta(zeta):
     "Raise a clear error unless ζ is in (0, 1)."
     if isinstance(zeta, bool) or not isinstance(zeta, (int, float)) or not (0 < zeta < 1):
         raise ValueError(f"zeta (ζ) is the fraction of positive and of negative weights that count as close to zero "
                          f"each epoch and must be in (0, 1), e.g. the paper's 0.3; got {zeta!r}.")
 
-# %% ../nbs/03_dst.ipynb #f6a01d10
+# %% ../nbs/03_dst.ipynb #cf683e55
 class ConnectionCount(Metric):
     "A fastai metric column: the number of connections of `model` during the epoch."
     def __init__(self, model): self.model = model
@@ -40,7 +39,7 @@ class ConnectionCount(Metric):
     @property
     def name(self): return 'connections'
 
-# %% ../nbs/03_dst.ipynb #900e1fa0
+# %% ../nbs/03_dst.ipynb #d4219d7d
 class DynamicSparseTraining(Callback):
     "Make a model's `nn.Linear` layers sparse and update their topology after each epoch; subclasses supply the rules."
     order = Recorder.order + 1
@@ -52,7 +51,7 @@ class DynamicSparseTraining(Callback):
         if backend not in ('masked', 'sparse'):
             raise ValueError(f"backend must be 'masked' (nn.Linear with a mask) or 'sparse' (`SparseLinear`, see "
                              f"bmsa.backend); got {backend!r}.")
-        if init not in ('kaiming', 'keep'): raise ValueError(f"init must be 'kaiming' or 'keep' (see `sparsify`); got {init!r}.")
+        if init not in sparse_inits: raise ValueError(f"init must be one of {list(sparse_inits)} (see `sparsify`); got {init!r}.")
         if not (isinstance(new_weight_std, (int, float)) and new_weight_std >= 0):
             raise ValueError(f"new_weight_std must be a number ≥ 0 (0 starts new connections at weight 0); got {new_weight_std!r}.")
         store_attr()
@@ -136,7 +135,7 @@ class DynamicSparseTraining(Callback):
         "The validation accuracy of the epoch that just ended, from the Recorder."
         return float(self.recorder.values[-1][self._accuracy_index()])
 
-# %% ../nbs/03_dst.ipynb #fb1917dc
+# %% ../nbs/03_dst.ipynb #e7ebfc16
 def synthetic_dls(n=512, n_in=20, n_classes=4, bs=64, seed=0):
     "DataLoaders of a random linearly separable classification problem: `n` training and `n//4` validation samples."
     g = torch.Generator().manual_seed(seed)
@@ -146,7 +145,7 @@ def synthetic_dls(n=512, n_in=20, n_classes=4, bs=64, seed=0):
         return list(zip(x, (x @ w).argmax(1)))
     return DataLoaders(DataLoader(sample(n), bs=bs, shuffle=True), DataLoader(sample(n // 4), bs=bs))
 
-# %% ../nbs/03_dst.ipynb #990a341b
+# %% ../nbs/03_dst.ipynb #c5f954ca
 class CheckSparseInvariants(Callback):
     "Assert after every optimizer step that absent connections have zero weight, gradient and optimizer state."
     order = DynamicSparseTraining.order + 1

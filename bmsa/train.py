@@ -8,7 +8,7 @@ Docs: https://bmsa-dev.github.io/bmsa/train.html.md"""
 __all__ = ['methods', 'default_settings', 'sparse_training_callback', 'PrintTable', 'check_settings', 'learner_for', 'train',
            'read_config', 'resume', 'parser', 'run', 'main']
 
-# %% ../nbs/07a_train.ipynb #3b16517b
+# %% ../nbs/07a_train.ipynb #814198af
 import argparse, json, os, sys, time
 from pathlib import Path
 import torch
@@ -22,18 +22,18 @@ from .bmsa import BMSA
 from .explorer import TopologyRecorder, topology_recorder
 from .runs import RunFolder, atomic_write_text, load_checkpoint, restore_training_state
 
-# %% ../nbs/07a_train.ipynb #eec526eb
+# %% ../nbs/07a_train.ipynb #93d2fc56
 methods = ('bmsa', 'set', 'accset', 'dense')
 
-def sparse_training_callback(method, epsilon=20, zeta=0.3, k=-0.87, target='dense', seed=0):
-    "The callback for `method` ('bmsa', 'set', 'accset'), or None for 'dense'."
+def sparse_training_callback(method, epsilon=20, zeta=0.3, k=-0.87, target='dense', seed=0, backend='masked', init='kaiming'):
+    "The callback for `method` ('bmsa', 'set', 'accset'), or None for 'dense'; `backend` 'masked' or 'sparse'."
     if method not in methods: raise ValueError(f"Unknown method {method!r}: choose one of {', '.join(methods)}.")
     if method == 'dense': return None
-    if method == 'set': return SET(epsilon=epsilon, zeta=zeta, seed=seed)
+    if method == 'set': return SET(epsilon=epsilon, zeta=zeta, seed=seed, backend=backend, init=init)
     cls = AccSET if method == 'accset' else BMSA
-    return cls(epsilon=epsilon, zeta=zeta, k=k, target=target, seed=seed)
+    return cls(epsilon=epsilon, zeta=zeta, k=k, target=target, seed=seed, backend=backend, init=init)
 
-# %% ../nbs/07a_train.ipynb #370205a8
+# %% ../nbs/07a_train.ipynb #1de558f0
 class PrintTable(Callback):
     "Print the per-epoch table as plain aligned text (for logs), instead of fastai's progress bars."
     order = 55   # after the sparse-training callbacks have added their `connections` column
@@ -47,9 +47,10 @@ class PrintTable(Callback):
         print('  '.join(f"{v:>11.6f}" if isinstance(v, float) else f"{str(v):>11}" for v in values), flush=True)
     def after_fit(self): self.learn.logger = self.old_logger
 
-# %% ../nbs/07a_train.ipynb #5719c7be
+# %% ../nbs/07a_train.ipynb #77ffe638
 default_settings = dict(dataset='fashion_mnist', method='bmsa', epochs=3, epsilon=20., zeta=0.3, k=-0.87, target='dense',
-                        lr=0.01, bs=100, seed=0, n_train=None, n_valid=None, checkpoint_every=5, data=None, topology_every=0)
+                        lr=0.01, bs=100, seed=0, n_train=None, n_valid=None, checkpoint_every=5, data=None, topology_every=0,
+                        backend='masked', init='kaiming')
 
 def check_settings(settings):
     "Validate a run's settings before any work starts."
@@ -62,14 +63,15 @@ def check_settings(settings):
         if not (isinstance(s[name], int) and s[name] >= 1): raise ValueError(f"{name} must be a positive integer; got {s[name]!r}.")
     if not (isinstance(s['topology_every'], int) and s['topology_every'] >= 0):
         raise ValueError(f"topology_every must be an integer ≥ 0 (0: no topology recording); got {s['topology_every']!r}.")
-    sparse_training_callback(s['method'], s['epsilon'], s['zeta'], s['k'], s['target'], s['seed'])
+    sparse_training_callback(s['method'], s['epsilon'], s['zeta'], s['k'], s['target'], s['seed'], s['backend'], s['init'])
     return s
 
 def learner_for(settings):
     "Seed everything and build the learner of a run from its settings."
     set_seed(settings['seed'])
     cb = sparse_training_callback(settings['method'], settings['epsilon'], settings['zeta'], settings['k'],
-                                  settings['target'], settings['seed'])
+                                  settings['target'], settings['seed'], settings.get('backend', 'masked'),
+                                  settings.get('init', 'kaiming'))
     return paper_learner(settings['dataset'], cbs=cb, path=settings['data'], bs=settings['bs'], lr=settings['lr'],
                          n_train=settings['n_train'], n_valid=settings['n_valid'], seed=settings['seed'])
 
@@ -79,7 +81,7 @@ def _fit(learn, epochs, cbs, show_progress, first_epoch=0):
         with learn.no_bar(): learn.fit(epochs, cbs=cbs + [PrintTable(first_epoch)])
     return learn
 
-# %% ../nbs/07a_train.ipynb #5b1ad35b
+# %% ../nbs/07a_train.ipynb #639292da
 def train(out=None, threads=None, show_progress=True, cbs=None, **settings):
     "Train the paper's MLP with `settings` (see `default_settings`); with `out`, into a run folder that can be resumed."
     settings = check_settings(settings)
@@ -97,7 +99,7 @@ def train(out=None, threads=None, show_progress=True, cbs=None, **settings):
                    else TopologyRecorder(every=settings['topology_every']))
     return _fit(learner_for(settings), settings['epochs'], cbs, show_progress)
 
-# %% ../nbs/07a_train.ipynb #86642a31
+# %% ../nbs/07a_train.ipynb #115cf264
 def read_config(run_dir):
     "The settings of run folder `run_dir`."
     path = Path(run_dir) / 'config.json'
@@ -131,7 +133,7 @@ def resume(run_dir, threads=None, show_progress=True, **overrides):
         cbs.append(topology_recorder(run_dir, config['topology_every'], config['checkpoint_every'], start_epoch=state['epoch']))
     return _fit(learn, remaining, cbs, show_progress, first_epoch=state['epoch'])
 
-# %% ../nbs/07a_train.ipynb #9cc52e1c
+# %% ../nbs/07a_train.ipynb #cdfdcd33
 def parser(explicit_only=False):
     "The `bmsa-train` argument parser (with `explicit_only`, options not given are left out of the result)."
     p = argparse.ArgumentParser(prog='bmsa-train', formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -147,6 +149,8 @@ def parser(explicit_only=False):
     add('--zeta', type=float, default=d['zeta'], help="ζ, fraction of positive and of negative weights near zero (paper: 0.3)")
     add('--k', type=float, default=d['k'], help="k of θ and Eq. 2, in (-1, 1) (paper: not given)")
     add('--target', default=d['target'], choices=['dense', 'initial'], help="γ: every possible connection, or the starting count (paper: not given)")
+    add('--backend', default=d['backend'], choices=['masked', 'sparse'], help="storage of sparse layers: masked dense weights, or truly sparse (faster when very sparse)")
+    add('--init', default=d['init'], choices=['kaiming', 'lecun'], help="initial weights: He's or LeCun's initialisation on the sparse fan-in (paper: not given)")
     add('--lr', type=float, default=d['lr'], help="SGD learning rate, momentum 0.9 (paper: 0.01)")
     add('--bs', type=int, default=d['bs'], help="batch size (paper: 100)")
     add('--seed', type=int, default=d['seed'], help="random seed")
