@@ -9,7 +9,7 @@ __all__ = ['CHECKPOINT_FORMAT', 'atomic_write', 'atomic_write_text', 'training_s
            'checkpoint_path', 'save_checkpoint', 'load_checkpoint', 'RunFolder', 'write_log', 'read_log', 'summarise',
            'run_label', 'plot_runs', 'layer_weights', 'plot_weight_distribution', 'plot_main']
 
-# %% ../nbs/07_runs.ipynb #25329a96
+# %% ../nbs/07_runs.ipynb #ba80e861
 import csv, json, os, random, tempfile, time
 from pathlib import Path
 import numpy as np
@@ -18,7 +18,7 @@ from fastai.callback.core import Callback
 from .sparse import sparse_layers, connection_view, layer_connections
 from .dst import DynamicSparseTraining
 
-# %% ../nbs/07_runs.ipynb #fe03f3f1
+# %% ../nbs/07_runs.ipynb #5e12b6b3
 def atomic_write(path, write):
     "Call `write(f)` on a temporary file next to `path`, flush it to disk, then rename it over `path`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -33,7 +33,7 @@ def atomic_write(path, write):
 
 def atomic_write_text(path, text): atomic_write(path, lambda f: f.write(text.encode()))
 
-# %% ../nbs/07_runs.ipynb #c52fb611
+# %% ../nbs/07_runs.ipynb #ea7e9b09
 def _dst_callbacks(learn): return [cb for cb in learn.cbs if isinstance(cb, DynamicSparseTraining)]
 
 def training_state(learn):
@@ -55,7 +55,7 @@ def restore_training_state(learn, state):
     for cb, s in zip(callbacks, state['sparse_training']):
         cb.generator.set_state(s['generator']); cb.history = list(s['history'])
 
-# %% ../nbs/07_runs.ipynb #f5849955
+# %% ../nbs/07_runs.ipynb #e0ae9a67
 CHECKPOINT_FORMAT = 1
 
 def checkpoint_path(folder): return Path(folder) / 'checkpoints' / 'last.pt'
@@ -81,7 +81,7 @@ def load_checkpoint(folder):
         raise ValueError(f"The checkpoint {path} is not a bmsa checkpoint of format {CHECKPOINT_FORMAT} (missing: {sorted(missing)}).")
     return state
 
-# %% ../nbs/07_runs.ipynb #cbce8209
+# %% ../nbs/07_runs.ipynb #7159fd15
 class RunFolder(Callback):
     "Log each epoch to `folder`/log.csv, checkpoint every `checkpoint_every` epochs and at the end, write summary.json."
     order = DynamicSparseTraining.order + 5
@@ -92,7 +92,7 @@ class RunFolder(Callback):
     def before_fit(self):
         if self.smooth_loss_state is not None:   # the Recorder reset it in its before_fit
             self.recorder.smooth_loss.count, self.recorder.smooth_loss.val = self.smooth_loss_state
-        self.fit_start = time.time()
+        self.fit_start, self.compacted = time.time(), 0
     def before_epoch(self):
         self.epoch_start = time.time()
         self.layers = layer_connections(self.learn.model)   # the topology this epoch trains with
@@ -102,10 +102,16 @@ class RunFolder(Callback):
         row.update({f'connections_{i}': n for i, n in enumerate(self.layers)})
         row['seconds'] = round(time.time() - self.epoch_start, 3)
         self.rows.append(row)
+        self.compact_recorder()
         write_log(self.folder / 'log.csv', self.rows)
         done = self.start_epoch + self.epoch + 1
         if (self.epoch + 1) % self.checkpoint_every == 0 or self.epoch == self.n_epoch - 1:
             save_checkpoint(self.learn, self.folder, done, self.rows)
+    def compact_recorder(self):
+        "Keep the Recorder's per-batch losses as floats: as tensors they cost about 20 KB each, gigabytes over 1000 epochs."
+        losses = self.recorder.losses
+        for i in range(self.compacted, len(losses)): losses[i] = float(losses[i])
+        self.compacted = len(losses)
     def after_fit(self):
         if self.rows: atomic_write_text(self.folder / 'summary.json', json.dumps(summarise(self.rows), indent=2))
 
@@ -133,7 +139,7 @@ def summarise(rows):
                 final_train_loss=last.get('train_loss'), final_connections=last.get('connections'),
                 seconds=round(sum(r['seconds'] for r in rows), 1))
 
-# %% ../nbs/07_runs.ipynb #842432e7
+# %% ../nbs/07_runs.ipynb #b3fd4020
 import matplotlib
 import matplotlib.pyplot as plt
 
@@ -187,7 +193,7 @@ def plot_weight_distribution(run_dir, fname=None, bins=80):
     if fname: fig.savefig(fname, dpi=100); plt.close(fig)
     return fig
 
-# %% ../nbs/07_runs.ipynb #4326e9ff
+# %% ../nbs/07_runs.ipynb #89aa78b6
 def plot_main(argv=None):
     "Entry point of `bmsa-plot`: PNG figures of one or more run folders."
     import argparse
