@@ -138,8 +138,13 @@ def main():
     n_train, n_valid = len(dls.train.dataset), len(dls.valid.dataset)
     print(f"Data: {data}, {n_train:,} training and {n_valid:,} validation images, batch 100 "
           f"({len(dls.train)} + {len(dls.valid)} batches per epoch)")
+    load = os.getloadavg()[0]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, "
-          f"load average before {os.getloadavg()[0]:.2f}")
+          f"load average before {load:.2f}")
+    if torch.get_num_threads() > 1 and load + torch.get_num_threads() > (os.cpu_count() or 1) + 0.5:
+        print("  Warning: the machine is busy. With more threads than free cores, OpenMP's spin-waiting can make every "
+              "variant several times slower (we measured 20 ms → 570 ms per sparse step); use --threads 1, or set "
+              "OMP_WAIT_POLICY=PASSIVE before starting Python.")
     print()
 
     print(f"1. One epoch of {'-'.join(map(str, CIFAR))} (training + validation), ε = 20, SGD momentum 0.9, dropout 0.3")
