@@ -7,13 +7,13 @@ Docs: https://bmsa-dev.github.io/bmsa/accset.html.md"""
 # %% auto #0
 __all__ = ['check_k', 'tunable_sigmoid', 'theta', 'growth_target', 'accuracy_growth_count', 'AccSET']
 
-# %% ../nbs/05_accset.ipynb #4f0473db
+# %% ../nbs/05_accset.ipynb #9a9b2334
 import math
 import torch
 from .sparse import erdos_renyi_count
 from .set import SET, random_empty_positions
 
-# %% ../nbs/05_accset.ipynb #14d8a457
+# %% ../nbs/05_accset.ipynb #659771e2
 def check_k(k):
     "Raise a clear error unless k is in (−1, 1)."
     if isinstance(k, bool) or not isinstance(k, (int, float)) or not (-1 < k < 1):
@@ -29,7 +29,7 @@ def theta(accuracy, k):
     "The fraction θ of the shortfall Δ to regrow at `accuracy` (Algorithm 1, line 16)."
     return 1 - tunable_sigmoid(accuracy, k)
 
-# %% ../nbs/05_accset.ipynb #7db63309
+# %% ../nbs/05_accset.ipynb #7045561d
 def growth_target(connections, target, epsilon):
     "γ of Algorithm 1 line 14 for a layer: its dense size (`target='dense'`) or its Erdős–Rényi count at ε (`'initial'`)."
     n_out, n_in = connections.shape
@@ -41,7 +41,7 @@ def accuracy_growth_count(n_connections, gamma, accuracy, k):
     delta = max(0, gamma - n_connections)
     return math.floor(theta(accuracy, k) * delta + 0.5)
 
-# %% ../nbs/05_accset.ipynb #62935ebc
+# %% ../nbs/05_accset.ipynb #95e8f19f
 class AccSET(SET):
     "AccSET: SET's removal, then θ·Δ connections regrown at random, θ falling as the validation accuracy rises."
     needs_accuracy = True

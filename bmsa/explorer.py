@@ -10,7 +10,7 @@ __all__ = ['VIEWS', 'layer_mask', 'layer_strikes', 'layer_removals', 'pack_bits'
            'TopologyRecorder', 'topology_recorder', 'as_topology_history', 'TopologyFigure', 'TopologyExplorer',
            'show_topology', 'save_topology_png']
 
-# %% ../nbs/09_explorer.ipynb #1f1bf6c0
+# %% ../nbs/09_explorer.ipynb #dce55b59
 import base64, io, math, os, time
 from pathlib import Path
 import numpy as np
@@ -27,7 +27,7 @@ from .sparse import sparse_layers, connection_view, is_masked_linear
 from .dst import DynamicSparseTraining
 from .bmsa import BMSA
 
-# %% ../nbs/09_explorer.ipynb #2cfdd52f
+# %% ../nbs/09_explorer.ipynb #b38d2354
 def _dense_attr(layer, name):
     "A layer's dense `name` ('mask', 'strikes' or 'removals') shaped like its weight, or None if it keeps none."
     if is_masked_linear(layer):
@@ -53,7 +53,7 @@ def layer_removals(layer):
     "A small layer's dense removal counts $D$, or None."
     return _dense_attr(layer, 'removals')
 
-# %% ../nbs/09_explorer.ipynb #ff0eb2c6
+# %% ../nbs/09_explorer.ipynb #4830f81b
 def pack_bits(mask):
     "A boolean tensor as a flat uint8 tensor of bits."
     return torch.from_numpy(np.packbits(mask.reshape(-1).cpu().numpy().astype(np.uint8)))
@@ -63,7 +63,7 @@ def unpack_bits(bits, shape):
     n = math.prod(shape)
     return torch.from_numpy(np.unpackbits(bits.numpy(), count=n).astype(bool)).view(*shape)
 
-# %% ../nbs/09_explorer.ipynb #4c2acde0
+# %% ../nbs/09_explorer.ipynb #3aa52406
 def block_grid(shape, max_size=128):
     "The block size (bh, bw) and grid size (gh, gw) that cover a `shape` matrix with at most `max_size` blocks a side."
     (h, w), n = shape, max_size
@@ -90,7 +90,7 @@ def block_cells(shape, max_size=128):
     rows[-1], cols[-1] = shape[0] - (gh - 1) * bh, shape[1] - (gw - 1) * bw
     return rows[:, None] * cols[None, :]
 
-# %% ../nbs/09_explorer.ipynb #21d4d0ce
+# %% ../nbs/09_explorer.ipynb #627a34e0
 def _histogram(weights, limit, bins):
     "Counts of `weights` in `bins` equal bins over [−limit, limit], outliers in the outermost bins."
     return torch.histc(weights.float().cpu().clamp(-limit, limit), bins=bins, min=-limit, max=limit).int()
@@ -146,7 +146,7 @@ def layer_snapshot(layer, view, kind, hist_limit, bins=64, max_size=128, counter
     else: snap.update(_block_snapshot(layer, view, counters, max_size))
     return snap
 
-# %% ../nbs/09_explorer.ipynb #353796ee
+# %% ../nbs/09_explorer.ipynb #feaf6bb0
 VIEWS = ('mask', 'strikes', 'removals', 'growth eligibility', 'weight distribution')
 
 class TopologyHistory:
@@ -306,7 +306,7 @@ def load_topology_history(path):
                                 "--topology-every N` writes DIR/topology.pt).")
     return TopologyHistory.from_state(torch.load(path, weights_only=True))
 
-# %% ../nbs/09_explorer.ipynb #0eca1a21
+# %% ../nbs/09_explorer.ipynb #3305440b
 class TopologyRecorder(Callback):
     "Record every sparse layer's topology after each epoch's update, with the epoch's metrics, into a `TopologyHistory`."
     order = DynamicSparseTraining.order + 1
@@ -353,7 +353,7 @@ def topology_recorder(out, every=1, save_every=None, start_epoch=None):
     "The recorder `bmsa-train` adds for run folder `out`: saves `out`/topology.pt (continuing it from `start_epoch` on resume)."
     return TopologyRecorder(fname=Path(out) / 'topology.pt', every=every, save_every=save_every, start_epoch=start_epoch)
 
-# %% ../nbs/09_explorer.ipynb #fc84fe64
+# %% ../nbs/09_explorer.ipynb #398ce1f8
 _eligibility_cmap = ListedColormap(['white', '#41ab5d', '#bdbdbd'])
 _strikes_cmap = ListedColormap(['#d9d9d9', '#fdae6b', '#e6550d', '#7f0000'])
 
@@ -465,7 +465,7 @@ class TopologyFigure:
         self.fig.savefig(buf, format='png')
         return buf.getvalue()
 
-# %% ../nbs/09_explorer.ipynb #7d03a312
+# %% ../nbs/09_explorer.ipynb #dcbb1ff6
 class TopologyExplorer:
     "Widgets to replay a `TopologyHistory`: epoch slider, layer menu and view buttons over one figure redrawn in place."
     def __init__(self, source, epoch=None, layer=0, view='mask', figsize=(10, 4), dpi=80):
@@ -502,7 +502,7 @@ class TopologyExplorer:
         if isinstance(bundle, tuple): bundle = bundle[0]
         return {**bundle, 'image/png': base64.b64encode(bytes(self.image.value)).decode()}
 
-# %% ../nbs/09_explorer.ipynb #d58bc83b
+# %% ../nbs/09_explorer.ipynb #b76fb2c0
 def show_topology(source, epoch=None, layer=0, view='mask', figsize=(10, 4), dpi=80):
     "The explorer's figure for one `epoch`, `layer` and `view`, as a matplotlib `Figure` (no widgets)."
     return TopologyFigure(source, figsize, dpi).draw(epoch, layer, view)
