@@ -8,13 +8,6 @@ cd "$(dirname "$0")/.."
 if [ -z "${BMSA_DATA:-}" ] && [ -d ../shared/data ]; then export BMSA_DATA="$(cd ../shared/data && pwd)"; fi
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2} MPLBACKEND=Agg
 
-# _proc/ is nbdev-proc-nbs's output (incremental: only changed notebooks are processed again). Where Quarto is
-# missing, a stand-in keeps nbdev-proc-nbs from offering to install it, as in scripts/test.sh.
-if ! command -v quarto >/dev/null; then
-  stub=$(mktemp -d); printf '#!/bin/sh\necho "quarto is not installed" >&2; exit 1\n' > "$stub/quarto"; chmod +x "$stub/quarto"
-  PATH="$stub:$PATH" .venv/bin/nbdev-proc-nbs
-  rm -rf "$stub"
-else
-  .venv/bin/nbdev-proc-nbs
-fi
+# _proc/ is nbdev-proc-nbs's output (incremental: only changed notebooks are processed again).
+bash scripts/proc_nbs.sh
 exec .venv/bin/python scripts/docs_check.py "$@"

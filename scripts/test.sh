@@ -25,15 +25,7 @@ echo "== pytest: notebooks and tests/"
 
 echo "== docs smoke test: nbdev-proc-nbs"
 rm -rf _proc
-# nbdev-proc-nbs needs no Quarto, but offers to install it (with sudo) when `quarto` is not on PATH. Where Quarto is
-# missing, a stand-in that only says so keeps that from happening; real docs builds use `nbdev-docs` with Quarto.
-if ! command -v quarto >/dev/null; then
-  stub=$(mktemp -d); printf '#!/bin/sh\necho "quarto is not installed" >&2; exit 1\n' > "$stub/quarto"; chmod +x "$stub/quarto"
-  PATH="$stub:$PATH" .venv/bin/nbdev-proc-nbs
-  rm -rf "$stub"
-else
-  .venv/bin/nbdev-proc-nbs
-fi
+bash scripts/proc_nbs.sh
 test -f _proc/index.ipynb || { echo "ERROR: nbdev-proc-nbs did not produce _proc/index.ipynb"; exit 1; }
 echo "== docs check: pages rendered with outputs, checked in headless Chromium"
 bash scripts/docs_check.sh
