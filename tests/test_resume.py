@@ -24,16 +24,18 @@ def without_seconds(run):
     keep = [i for i, h in enumerate(header) if h != 'seconds']
     return [[row.split(',')[i] for i in keep] for row in lines]
 
-def test_killed_run_resumes_to_the_same_result(tmp_path):
+@pytest.mark.parametrize('backend', ['masked', 'sparse'])
+def test_killed_run_resumes_to_the_same_result(tmp_path, backend):
     data_or_skip()
     whole, cut = tmp_path / 'whole', tmp_path / 'cut'
-    subprocess.run(train_cmd + settings + ['--out', str(whole)], check=True, cwd=root, capture_output=True)
+    run_settings = settings + ['--backend', backend]
+    subprocess.run(train_cmd + run_settings + ['--out', str(whole)], check=True, cwd=root, capture_output=True)
 
-    process = subprocess.Popen(train_cmd + settings + ['--out', str(cut)], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(train_cmd + run_settings + ['--out', str(cut)], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
     while len(log_rows(cut)) < 3 and time.time() < deadline and process.poll() is None: time.sleep(0.05)
     assert process.poll() is None, "the run finished before it could be killed: make it longer"
-    time.sleep(0.2)                                  # somewhere inside the fourth epoch
+    time.sleep(0.1)                                  # somewhere inside the fourth epoch
     process.send_signal(signal.SIGKILL); process.wait()
     assert 3 <= len(log_rows(cut)) < 8
 
