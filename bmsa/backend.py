@@ -10,14 +10,14 @@ __all__ = ['SMALL_RANGE', 'MAX_DENSE_VIEW', 'optimizer_state', 'remap_optimizer_
            'SparseConnections', 'FastDropout', 'sparse_from_masked', 'masked_from_sparse', 'to_sparse_backend',
            'to_masked_backend', 'to_dense', 'sparse_mlp']
 
-# %% ../nbs/08_backend.ipynb #2f6efdcb
+# %% ../nbs/08_backend.ipynb #c69064c8
 import math, copy, warnings
 import torch
 from torch import nn
 from fastcore.basics import patch
 from .sparse import erdos_renyi_count, check_epsilon, is_masked_linear, guard_state_dict_loading
 
-# %% ../nbs/08_backend.ipynb #a8b5ecce
+# %% ../nbs/08_backend.ipynb #98338ad0
 def optimizer_state(opt, param):
     "The dict of state that optimizer `opt` keeps for `param` (fastai `Optimizer` or `OptimWrapper`, PyTorch optimizer), or None."
     if opt is None: return None
@@ -34,7 +34,7 @@ def remap_optimizer_state(opt, param, old_shape, remap):
         if isinstance(value, torch.Tensor) and value.dim() > 0 and tuple(value.shape) == tuple(old_shape):
             state[key] = remap(value)
 
-# %% ../nbs/08_backend.ipynb #3a7fc7ba
+# %% ../nbs/08_backend.ipynb #3737dd11
 SMALL_RANGE = 1 << 16     # below this many candidates, draw with a permutation (as the masked backend does)
 
 def sample_distinct(n, high, generator=None):
@@ -64,7 +64,7 @@ def free_positions(occupied, size):
     ranks = torch.arange(size - len(occupied))
     return ranks + torch.searchsorted(occupied - torch.arange(len(occupied)), ranks, right=True)
 
-# %% ../nbs/08_backend.ipynb #800dd2e2
+# %% ../nbs/08_backend.ipynb #305c38b0
 warnings.filterwarnings('ignore', message='Sparse CSR tensor support is in beta')
 
 class CSRStructure:
@@ -94,7 +94,7 @@ def _row_pointers(rows, n_rows):
     crow[1:] = torch.bincount(rows, minlength=n_rows).cumsum(0)
     return crow
 
-# %% ../nbs/08_backend.ipynb #12149cda
+# %% ../nbs/08_backend.ipynb #d0e11fd4
 def _feature_major(t):
     "The transpose of a 2-D tensor, contiguous (free when `t` is itself a transposed view)."
     t = t.t()
@@ -131,7 +131,7 @@ class SparseLinearFunction(torch.autograd.Function):
         if ctx.has_bias and ctx.needs_input_grad[2]: grad_bias = g.sum(0)
         return grad_x, grad_values, grad_bias, None
 
-# %% ../nbs/08_backend.ipynb #6fc9edc6
+# %% ../nbs/08_backend.ipynb #841d2fdb
 class SparseLinear(nn.Module):
     "A linear layer that stores only its connections (CSR), trained with sparse kernels; a drop-in for a masked `nn.Linear`."
     variable_shape_state = ('values', 'rows', 'cols', 'strikes', 'removed_positions', 'removal_counts')
@@ -196,7 +196,7 @@ class SparseLinear(nn.Module):
         "The layer as a set of connections, for the prune and grow rules (see `bmsa.sparse.MaskedConnections`)."
         return SparseConnections(self, opt)
 
-# %% ../nbs/08_backend.ipynb #7d427c33
+# %% ../nbs/08_backend.ipynb #29bb638d
 def _check_positions(positions, size):
     if len(positions) and (positions[0] < 0 or positions[-1] >= size):
         raise ValueError(f"Connection positions must lie in [0, {size}) (row · n_in + col).")
@@ -215,45 +215,40 @@ def erdos_renyi(cls:SparseLinear, in_features, out_features, epsilon=20, generat
     layer = cls(in_features, out_features, bias=bias, positions=positions, values=values)
     return layer.to(device) if device is not None else layer
 
-# %% ../nbs/08_backend.ipynb #b9f48c17
+# %% ../nbs/08_backend.ipynb #e1300f4f
 MAX_DENSE_VIEW = 1 << 31      # entries
 
-def _dense_zeros(layer, dtype):
+def _dense_view(layer, positions, values, dtype):
+    "A dense (n_out, n_in) tensor of `dtype`, zero except `values` at flat `positions` (small layers only)."
     if layer.size > MAX_DENSE_VIEW:
         raise ValueError(f"A dense view of this {layer.out_features}×{layer.in_features} layer would hold {layer.size:,} "
                          "entries; dense views are for small layers.")
-    return torch.zeros(layer.size, dtype=dtype, device=layer.values.device)
+    out = torch.zeros(layer.size, dtype=dtype, device=layer.values.device)
+    out[positions] = values
+    return out.view(layer.out_features, layer.in_features)
 
 @patch
 @torch.no_grad()
 def dense_weight(self:SparseLinear):
     "The weight as a dense (n_out, n_in) tensor, zero where there is no connection."
-    out = _dense_zeros(self, self.values.dtype)
-    out[self.connection_positions()] = self.values[:self.n_connections]
-    return out.view(self.out_features, self.in_features)
+    return _dense_view(self, self.connection_positions(), self.values[:self.n_connections], self.values.dtype)
 
 @patch
 def dense_mask(self:SparseLinear):
     "The connectivity as a boolean (n_out, n_in) mask."
-    out = _dense_zeros(self, torch.bool)
-    out[self.connection_positions()] = True
-    return out.view(self.out_features, self.in_features)
+    return _dense_view(self, self.connection_positions(), True, torch.bool)
 
 @patch
 def dense_strikes(self:SparseLinear):
     "BMSA's strike counts as a dense uint8 (n_out, n_in) tensor."
-    out = _dense_zeros(self, torch.uint8)
-    out[self.connection_positions()] = self.strikes[:self.n_connections]
-    return out.view(self.out_features, self.in_features)
+    return _dense_view(self, self.connection_positions(), self.strikes[:self.n_connections], torch.uint8)
 
 @patch
 def dense_removals(self:SparseLinear):
     "BMSA's removal counts D as a dense int32 (n_out, n_in) tensor."
-    out = _dense_zeros(self, torch.int32)
-    out[self.removed_positions] = self.removal_counts
-    return out.view(self.out_features, self.in_features)
+    return _dense_view(self, self.removed_positions, self.removal_counts, torch.int32)
 
-# %% ../nbs/08_backend.ipynb #01a41702
+# %% ../nbs/08_backend.ipynb #ffb23511
 @patch
 @torch.no_grad()
 def _slots(self:SparseLinear, positions):
@@ -339,7 +334,7 @@ def add_removals(self:SparseLinear, positions):
     self.removed_positions = unique
     self.removal_counts = torch.zeros(len(unique), dtype=torch.int32, device=unique.device).scatter_add_(0, inverse, counts)
 
-# %% ../nbs/08_backend.ipynb #71cd03d9
+# %% ../nbs/08_backend.ipynb #7482b5ff
 class SparseConnections:
     "The connections of a `SparseLinear` as a set of positions and weights, with BMSA's counters (the `MaskedConnections` protocol)."
     def __init__(self, layer, opt=None): self.layer, self.opt = layer, opt
@@ -381,7 +376,7 @@ class SparseConnections:
         empty = existing[slots] != removed
         return removed[empty], counts[empty]
 
-# %% ../nbs/08_backend.ipynb #b44261d7
+# %% ../nbs/08_backend.ipynb #bf7f0ac9
 @patch
 @torch.no_grad()
 def mask_gradients(self:SparseLinear):
@@ -425,7 +420,7 @@ def check_invariants(self:SparseLinear, opt=None):
                  "pass the optimizer to `connection_view(layer, opt)` when changing the topology")
         if (value[n:] != 0).any(): fail(f"optimizer state {key!r} is not zero for a free slot")
 
-# %% ../nbs/08_backend.ipynb #05d0a038
+# %% ../nbs/08_backend.ipynb #07ff6fd6
 @patch
 def _load_from_state_dict(self:SparseLinear, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
     for name in self.variable_shape_state:
@@ -441,7 +436,7 @@ def _load_from_state_dict(self:SparseLinear, state_dict, prefix, local_metadata,
     self._topology_changed()
     if self._n > self.capacity: error_msgs.append(f"{prefix}n_active = {self._n} exceeds the capacity {self.capacity}.")
 
-# %% ../nbs/08_backend.ipynb #bd018be7
+# %% ../nbs/08_backend.ipynb #4d8eab0f
 class FastDropout(nn.Dropout):
     "`nn.Dropout` with a cheaper mask: keep-decisions from 16-bit random integers (p rounded to a multiple of 2⁻¹⁶)."
     def forward(self, x):
@@ -455,7 +450,7 @@ class FastDropout(nn.Dropout):
         keep = bits >= round(self.p * 65536) - 32768
         return x * keep.to(x.dtype).mul_(1 / (1 - self.p))
 
-# %% ../nbs/08_backend.ipynb #daba99e1
+# %% ../nbs/08_backend.ipynb #39ffc3c3
 def _replace_modules(model, convert):
     "Replace each module `m` of `model` for which `convert(m)` is not None (the root too); return the model."
     done = {}
@@ -543,7 +538,7 @@ def to_dense(model):
         if isinstance(m, FastDropout): return nn.Dropout(m.p, m.inplace).train(m.training)
     return _replace_modules(copy.deepcopy(model), convert)
 
-# %% ../nbs/08_backend.ipynb #01948a06
+# %% ../nbs/08_backend.ipynb #48953cd3
 def sparse_mlp(sizes, epsilon=20, dropout=0.3, negative_slope=0.3, generator=None, device=None):
     "An MLP of Erdős–Rényi `SparseLinear` layers with `sizes` neurons per layer, LeakyReLU and `FastDropout` on hidden layers."
     sizes = list(sizes)

@@ -8,7 +8,7 @@ Docs: https://bmsa-dev.github.io/bmsa/dst.html.md"""
 __all__ = ['check_zeta', 'ConnectionCount', 'DynamicSparseTraining', 'synthetic_dls', 'synthetic_learner',
            'CheckSparseInvariants']
 
-# %% ../nbs/03_dst.ipynb #08ddbc5c
+# %% ../nbs/03_dst.ipynb #bce47584
 import math
 import torch
 from torch import nn
@@ -27,14 +27,14 @@ from .sparse import (sparsify, sparse_inits, is_sparse, sparse_layers, connectio
                          connection_view, mask_gradients, mask_weights, check_sparse_invariants)
 from .backend import to_sparse_backend
 
-# %% ../nbs/03_dst.ipynb #a1bda790
+# %% ../nbs/03_dst.ipynb #2071a1b6
 def check_zeta(zeta):
     "Raise a clear error unless ζ is in (0, 1)."
     if isinstance(zeta, bool) or not isinstance(zeta, (int, float)) or not (0 < zeta < 1):
         raise ValueError(f"zeta (ζ) is the fraction of positive and of negative weights that count as close to zero "
                          f"each epoch and must be in (0, 1), e.g. the paper's 0.3; got {zeta!r}.")
 
-# %% ../nbs/03_dst.ipynb #96753fce
+# %% ../nbs/03_dst.ipynb #17101336
 class ConnectionCount(Metric):
     "A fastai metric column: the number of connections of `model` during the epoch."
     def __init__(self, model): self.model = model
@@ -45,7 +45,7 @@ class ConnectionCount(Metric):
     @property
     def name(self): return 'connections'
 
-# %% ../nbs/03_dst.ipynb #45fc9da7
+# %% ../nbs/03_dst.ipynb #48eadf6e
 class DynamicSparseTraining(Callback):
     "Make a model's `nn.Linear` layers sparse and update their topology after each epoch; subclasses supply the rules."
     order = Recorder.order + 1
@@ -119,7 +119,6 @@ class DynamicSparseTraining(Callback):
         if not any(isinstance(m, ConnectionCount) for m in self.learn.metrics):
             self.learn.metrics = list(self.learn.metrics) + [ConnectionCount(self.learn.model)]
             self.recorder.before_fit()   # the Recorder built its column names before this callback ran
-        self._fit_start = len(self.recorder.values)
 
     def before_step(self): mask_gradients(self.learn.model)
     def after_step(self): mask_weights(self.learn.model)
@@ -141,7 +140,7 @@ class DynamicSparseTraining(Callback):
         "The validation accuracy of the epoch that just ended, from the Recorder."
         return float(self.recorder.values[-1][self._accuracy_index()])
 
-# %% ../nbs/03_dst.ipynb #406c1f36
+# %% ../nbs/03_dst.ipynb #a17c0372
 def synthetic_dls(n=512, n_in=20, n_classes=4, bs=64, seed=0):
     "DataLoaders of a random linearly separable classification problem: `n` training and `n//4` validation samples."
     g = torch.Generator().manual_seed(seed)
@@ -151,7 +150,7 @@ def synthetic_dls(n=512, n_in=20, n_classes=4, bs=64, seed=0):
         return list(zip(x, (x @ w).argmax(1)))
     return DataLoaders(DataLoader(sample(n), bs=bs, shuffle=True), DataLoader(sample(n // 4), bs=bs))
 
-# %% ../nbs/03_dst.ipynb #0b6ea1dd
+# %% ../nbs/03_dst.ipynb #064f6978
 def synthetic_learner(cbs=None, hidden=32, lr=0.2, metrics=accuracy, seed=0, model=None, **dls_kwargs):
     "A fastai `Learner` on `synthetic_dls`, seeded (PyTorch, NumPy and Python, which fastai shuffles with)."
     set_seed(seed)
@@ -159,7 +158,7 @@ def synthetic_learner(cbs=None, hidden=32, lr=0.2, metrics=accuracy, seed=0, mod
     return Learner(synthetic_dls(seed=seed, **dls_kwargs), model, opt_func=partial(SGD, mom=0.9), lr=lr,
                    loss_func=CrossEntropyLossFlat(), metrics=metrics, cbs=cbs)
 
-# %% ../nbs/03_dst.ipynb #7d1a0fc8
+# %% ../nbs/03_dst.ipynb #a1283b17
 class CheckSparseInvariants(Callback):
     "Assert after every optimizer step that absent connections have zero weight, gradient and optimizer state."
     order = DynamicSparseTraining.order + 1
