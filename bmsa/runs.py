@@ -9,7 +9,7 @@ __all__ = ['CHECKPOINT_FORMAT', 'atomic_write', 'atomic_write_text', 'training_s
            'checkpoint_path', 'save_checkpoint', 'load_checkpoint', 'RunFolder', 'write_log', 'read_log', 'summarise',
            'run_label', 'plot_runs', 'layer_weights', 'plot_weight_distribution', 'plot_main']
 
-# %% ../nbs/07_runs.ipynb #ba80e861
+# %% ../nbs/07_runs.ipynb #396dc678
 import csv, json, os, random, tempfile, time
 from pathlib import Path
 import numpy as np
@@ -18,7 +18,7 @@ from fastai.callback.core import Callback
 from .sparse import sparse_layers, connection_view, layer_connections
 from .dst import DynamicSparseTraining
 
-# %% ../nbs/07_runs.ipynb #5e12b6b3
+# %% ../nbs/07_runs.ipynb #56fede5a
 def atomic_write(path, write):
     "Call `write(f)` on a temporary file next to `path`, flush it to disk, then rename it over `path`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -33,7 +33,7 @@ def atomic_write(path, write):
 
 def atomic_write_text(path, text): atomic_write(path, lambda f: f.write(text.encode()))
 
-# %% ../nbs/07_runs.ipynb #ea7e9b09
+# %% ../nbs/07_runs.ipynb #3b2c3130
 def _dst_callbacks(learn): return [cb for cb in learn.cbs if isinstance(cb, DynamicSparseTraining)]
 
 def training_state(learn):
@@ -55,7 +55,7 @@ def restore_training_state(learn, state):
     for cb, s in zip(callbacks, state['sparse_training']):
         cb.generator.set_state(s['generator']); cb.history = list(s['history'])
 
-# %% ../nbs/07_runs.ipynb #e0ae9a67
+# %% ../nbs/07_runs.ipynb #32e5a7f8
 CHECKPOINT_FORMAT = 1
 
 def checkpoint_path(folder): return Path(folder) / 'checkpoints' / 'last.pt'
@@ -81,7 +81,7 @@ def load_checkpoint(folder):
         raise ValueError(f"The checkpoint {path} is not a bmsa checkpoint of format {CHECKPOINT_FORMAT} (missing: {sorted(missing)}).")
     return state
 
-# %% ../nbs/07_runs.ipynb #7159fd15
+# %% ../nbs/07_runs.ipynb #7c0173b2
 class RunFolder(Callback):
     "Log each epoch to `folder`/log.csv, checkpoint every `checkpoint_every` epochs and at the end, write summary.json."
     order = DynamicSparseTraining.order + 5
@@ -139,7 +139,7 @@ def summarise(rows):
                 final_train_loss=last.get('train_loss'), final_connections=last.get('connections'),
                 seconds=round(sum(r['seconds'] for r in rows), 1))
 
-# %% ../nbs/07_runs.ipynb #b3fd4020
+# %% ../nbs/07_runs.ipynb #c70d1c77
 import matplotlib
 import matplotlib.pyplot as plt
 
@@ -169,19 +169,25 @@ def plot_runs(run_dirs, fname=None, title=None):
     if fname: fig.savefig(fname, dpi=100); plt.close(fig)
     return fig
 
-def layer_weights(state_dict):
-    "The existing connections' weights and the absent share of every masked layer of a saved model."
-    out = []
-    for key, mask in state_dict.items():
-        if key.endswith('.mask'):
+def layer_weights(state_dict, sizes=None):
+    "The existing connections' weights and the absent share of every sparse layer of a saved model (either backend)."
+    out, shapes = [], list(zip(sizes[:-1], sizes[1:])) if sizes else []
+    for key, value in state_dict.items():
+        if key.endswith('.mask'):                     # masked backend: weight and mask, dense
             weight = state_dict[key[:-len('mask')] + 'weight']
-            out.append((key[:-len('.mask')], weight[mask.bool()].float(), 1 - mask.float().mean().item()))
+            out.append((key[:-len('.mask')], weight[value.bool()].float(), 1 - value.float().mean().item()))
+        elif key.endswith('.n_active'):               # sparse backend: the first n_active values are the connections
+            n, name = int(value), key[:-len('.n_active')]
+            size = shapes[len(out)][0] * shapes[len(out)][1] if len(out) < len(shapes) else None
+            out.append((name, state_dict[name + '.values'][:n].float(), 1 - n / size if size else float('nan')))
     return out
 
 def plot_weight_distribution(run_dir, fname=None, bins=80):
     "Histograms of each layer's weights in the run's last checkpoint (the paper's Fig. 5)."
     state = load_checkpoint(run_dir)
-    layers = layer_weights(state['model'])
+    config = json.loads((Path(run_dir) / 'config.json').read_text())
+    from bmsa.models import paper_architectures
+    layers = layer_weights(state['model'], paper_architectures.get(config.get('dataset')))
     if not layers: raise ValueError(f"{run_dir} has no masked layers to draw (a dense run?).")
     fig, axes = plt.subplots(1, len(layers), figsize=(3.2 * len(layers), 2.8))
     for ax, (name, w, absent) in zip(np.atleast_1d(axes), layers):
@@ -193,7 +199,7 @@ def plot_weight_distribution(run_dir, fname=None, bins=80):
     if fname: fig.savefig(fname, dpi=100); plt.close(fig)
     return fig
 
-# %% ../nbs/07_runs.ipynb #89aa78b6
+# %% ../nbs/07_runs.ipynb #4f0b9cb7
 def plot_main(argv=None):
     "Entry point of `bmsa-plot`: PNG figures of one or more run folders."
     import argparse
