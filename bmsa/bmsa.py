@@ -8,7 +8,7 @@ Docs: https://bmsa-dev.github.io/bmsa/bmsa.html.md"""
 __all__ = ['update_strikes', 'addition_probability', 'normalise', 'eligible_for_growth', 'removal_levels', 'eligible_levels',
            'BMSA', 'show_layer_state']
 
-# %% ../nbs/06_bmsa.ipynb #ee8bef27
+# %% ../nbs/06_bmsa.ipynb #d157d2bb
 import math
 import numpy as np
 import torch
@@ -16,14 +16,14 @@ from .sparse import sparse_layers, connection_view, MaskedConnections
 from .set import near_zero_candidates
 from .accset import AccSET
 
-# %% ../nbs/06_bmsa.ipynb #291a6937
+# %% ../nbs/06_bmsa.ipynb #3d2a7adc
 def update_strikes(strikes, candidates, strikes_to_remove=3):
     "One epoch of Eq. 1: candidates gain a strike, others reset to 0; return (new strikes, which to remove)."
     strikes = torch.where(candidates, strikes + 1, torch.zeros_like(strikes))
     remove = strikes >= strikes_to_remove
     return strikes.masked_fill(remove, 0), remove
 
-# %% ../nbs/06_bmsa.ipynb #e2fe5695
+# %% ../nbs/06_bmsa.ipynb #8afece0e
 def addition_probability(removals, accuracy, k):
     "P of Eq. 2: e^(−|k|·D)·(1 + |k|·Acc) for removal counts D."
     return torch.exp(-abs(k) * removals.float()) * (1 + abs(k) * accuracy)
@@ -40,7 +40,7 @@ def eligible_for_growth(normalised, median='at_or_above'):
     m = normalised.median()
     return normalised >= m if median == 'at_or_above' else normalised > m
 
-# %% ../nbs/06_bmsa.ipynb #3f73c25d
+# %% ../nbs/06_bmsa.ipynb #3fa509f8
 def removal_levels(connections):
     "The distinct removal counts D among the empty positions and how many empty positions have each."
     positions, removals = connections.removed_empty()
@@ -60,7 +60,7 @@ def eligible_levels(levels, counts, accuracy, k, median='at_or_above'):
     median_value = normalised[order][int((cumulative <= middle).sum())]
     return normalised >= median_value if median == 'at_or_above' else normalised > median_value
 
-# %% ../nbs/06_bmsa.ipynb #658d5cd6
+# %% ../nbs/06_bmsa.ipynb #45aac5db
 class BMSA(AccSET):
     "Brain-Mimetic Synapse Adjustment: three-strike pruning and growth among the positions removed least often."
     def __init__(self, epsilon=20, zeta=0.3, k=-0.87, target='dense', strikes_to_remove=3, sampling='uniform',
@@ -135,7 +135,7 @@ class BMSA(AccSET):
         if n == 0: return eligible[:0]
         return eligible[torch.multinomial(weights.clamp_min(1e-12), n, replacement=False, generator=self.generator)]
 
-# %% ../nbs/06_bmsa.ipynb #184212e9
+# %% ../nbs/06_bmsa.ipynb #160eaa88
 def show_layer_state(weight, strikes, removals, eligible=None, added=None, axes=None, title=''):
     "Draw one layer's weights, strikes, removal counts and growth eligibility as four small heat maps."
     if axes is None: _, axes = plt.subplots(1, 4, figsize=(10, 2.2))
