@@ -6,7 +6,7 @@ from .dst import *
 from .set import *
 from .accset import *
 from .bmsa import *
-from .backend import *
+from .compressed import *
 from .runs import *
 from .explorer import *
 from .train import train, sparse_training_callback

@@ -25,7 +25,7 @@ from fastai.metrics import accuracy
 from fastai.torch_core import set_seed
 from .sparse import (sparsify, sparse_inits, is_sparse, sparse_layers, connections, layer_connections, check_epsilon,
                          connection_view, mask_gradients, mask_weights, check_sparse_invariants)
-from .backend import to_sparse_backend
+from .compressed import to_sparse_backend
 
 # %% ../nbs/03_dst.ipynb #2071a1b6
 def check_zeta(zeta):

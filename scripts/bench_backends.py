@@ -37,7 +37,7 @@ from bmsa.data import dataset_dls, TensorImages, TensorBatchDL, CLASS_NAMES
 from bmsa.sparse import connections, layer_connections
 from bmsa.set import SET
 from bmsa.bmsa import BMSA
-from bmsa.backend import FastDropout, sparse_mlp, to_sparse_backend
+from bmsa.compressed import FastDropout, sparse_mlp, to_sparse_backend
 
 CIFAR = (3072, 4000, 1000, 4000, 10)
 
