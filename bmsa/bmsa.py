@@ -8,22 +8,23 @@ Docs: https://bmsa-dev.github.io/bmsa/bmsa.html.md"""
 __all__ = ['update_strikes', 'addition_probability', 'normalise', 'eligible_for_growth', 'removal_levels', 'removal_counts_at',
            'eligible_levels', 'BMSA', 'show_layer_state']
 
-# %% ../nbs/06_bmsa.ipynb #658d969f
+# %% ../nbs/06_bmsa.ipynb #f3acfee2
 import math
 import numpy as np
 import torch
-from .sparse import sparse_layers, connection_view, MaskedConnections
+from .paper import paper_defaults
+from .sparse import sparse_layers
 from .set import near_zero_candidates
 from .accset import AccSET
 
-# %% ../nbs/06_bmsa.ipynb #55838a98
+# %% ../nbs/06_bmsa.ipynb #c7af7347
 def update_strikes(strikes, candidates, strikes_to_remove=3):
     "One epoch of Eq. 1: candidates gain a strike, others reset to 0; return (new strikes, which to remove)."
     strikes = torch.where(candidates, strikes + 1, torch.zeros_like(strikes))
     remove = strikes >= strikes_to_remove
     return strikes.masked_fill(remove, 0), remove
 
-# %% ../nbs/06_bmsa.ipynb #2b93b3a7
+# %% ../nbs/06_bmsa.ipynb #2886bf21
 def addition_probability(removals, accuracy, k):
     "P of Eq. 2: e^(−|k|·D)·(1 + |k|·Acc) for removal counts D."
     return torch.exp(-abs(k) * removals.float()) * (1 + abs(k) * accuracy)
@@ -40,7 +41,7 @@ def eligible_for_growth(normalised, median='at_or_above'):
     m = normalised.median()
     return normalised >= m if median == 'at_or_above' else normalised > m
 
-# %% ../nbs/06_bmsa.ipynb #65f88358
+# %% ../nbs/06_bmsa.ipynb #7877bfea
 def removal_levels(connections):
     "The distinct removal counts D among the empty positions and how many empty positions have each."
     positions, removals = connections.removed_empty()
@@ -68,25 +69,32 @@ def eligible_levels(levels, counts, accuracy, k, median='at_or_above'):
     median_value = normalised[order][int((cumulative <= middle).sum())]
     return normalised >= median_value if median == 'at_or_above' else normalised > median_value
 
-# %% ../nbs/06_bmsa.ipynb #87602f8d
+# %% ../nbs/06_bmsa.ipynb #be0f30bf
 class BMSA(AccSET):
     "Brain-Mimetic Synapse Adjustment: three-strike pruning and growth among the positions removed least often."
-    def __init__(self, epsilon=20, zeta=0.3, k=-0.87, target='dense', strikes_to_remove=3, sampling='uniform',
-                 median='at_or_above', growth_k=None, **kwargs):
-        if not (isinstance(strikes_to_remove, int) and strikes_to_remove >= 1):
-            raise ValueError(f"strikes_to_remove must be a positive integer (the paper's is 3); got {strikes_to_remove!r}.")
+    def __init__(self, epsilon=None, zeta=paper_defaults['zeta'], k=paper_defaults['k'], target='dense',
+                 strikes_to_remove=paper_defaults['strikes_to_remove'], sampling='uniform', median='at_or_above',
+                 growth_k=None, growth='every_update', **kwargs):
+        if isinstance(strikes_to_remove, bool) or not isinstance(strikes_to_remove, int) or not 1 <= strikes_to_remove <= 255:
+            raise ValueError(f"strikes_to_remove must be a whole number from 1 to 255 (the strike counter is 8-bit; the "
+                             f"paper's is 3); got {strikes_to_remove!r}.")
+        if growth_k is not None and (isinstance(growth_k, bool) or not isinstance(growth_k, (int, float)) or not math.isfinite(growth_k)):
+            raise ValueError(f"growth_k (the k of Eq. 2) must be a finite number, or None to use k; got {growth_k!r}.")
+        if growth not in ('every_update', 'after_removal'):
+            raise ValueError(f"growth must be 'every_update' or 'after_removal' (Algorithm 1 lines 13–18 nested under "
+                             f"line 10); got {growth!r}.")
         if sampling not in ('uniform', 'weighted'):
             raise ValueError(f"sampling must be 'uniform' or 'weighted' (by N); got {sampling!r}.")
         if median not in ('at_or_above', 'above'):
             raise ValueError(f"median must be 'at_or_above' or 'above'; got {median!r}.")
         super().__init__(epsilon=epsilon, zeta=zeta, k=k, target=target, **kwargs)
         self.strikes_to_remove, self.sampling, self.median = strikes_to_remove, sampling, median
-        self.growth_k = k if growth_k is None else growth_k
+        self.growth_k, self.growth = (k if growth_k is None else growth_k), growth
 
-    def sparsify(self):
-        "Make the model sparse if needed and give each sparse layer its strike and removal counters."
-        super().sparsify()
-        for layer in sparse_layers(self.learn.model): connection_view(layer).prepare_counters()
+    def grow_count(self, connections, removed, accuracy):
+        "θ·Δ as AccSET; with `growth='after_removal'`, nothing in an update that removed nothing from the layer."
+        if self.growth == 'after_removal' and removed == 0: return 0
+        return super().grow_count(connections, removed, accuracy)
 
     def prune(self, connections):
         "Strike the near-zero connections (Eq. 1); return those with `strikes_to_remove` strikes in a row, counting them in D."
@@ -140,9 +148,10 @@ class BMSA(AccSET):
         if n == 0: return eligible[:0]
         return eligible[torch.multinomial(weights.clamp_min(1e-12), n, replacement=False, generator=self.generator)]
 
-# %% ../nbs/06_bmsa.ipynb #110403eb
+# %% ../nbs/06_bmsa.ipynb #0fadd6b6
 def show_layer_state(weight, strikes, removals, eligible=None, added=None, axes=None, title=''):
     "Draw one layer's weights, strikes, removal counts and growth eligibility as four small heat maps."
+    import matplotlib.pyplot as plt                      # only when drawing: the headless CLI never imports pyplot
     if axes is None: _, axes = plt.subplots(1, 4, figsize=(10, 2.2))
     shape, lim = weight.shape, float(weight.abs().max()) or 1.
     growth = torch.zeros(shape).view(-1)
