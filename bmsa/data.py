@@ -9,20 +9,23 @@ __all__ = ['IDX_FILES', 'CIFAR_FILES', 'DATASET_FILES', 'KNOWN_MD5S', 'VARIANT_W
            'DATA_SUBDIRS', 'CLASS_NAMES', 'DatasetError', 'DatasetNotFoundError', 'DownloadError',
            'LossyDatasetWarning', 'file_md5', 'file_variant', 'check_files', 'read_idx', 'read_cifar_batch',
            'read_idx_folder', 'read_cifar_folder', 'data_cache_dir', 'download_dataset', 'search_dirs',
-           'locate_dataset', 'load_dataset', 'channel_stats', 'stratified_idxs', 'TensorImages', 'TensorBatchDL',
-           'dataset_dls']
+           'locate_dataset', 'load_dataset', 'channel_stats', 'stratified_idxs', 'TensorImages', 'NormalizeFlat',
+           'TensorBatchDL', 'dataset_dls']
 
 # %% ../nbs/00_data.ipynb #34077ff8
 import gzip, hashlib, math, os, pickle, shutil, tarfile, tempfile, urllib.request, warnings, zlib
 import random
 from pathlib import Path
 import numpy as np
+import PIL.Image
 import torch
+from fastcore.basics import patch
+from fastcore.foundation import L
+from fasttransform import ItemTransform
 from fastprogress.fastprogress import progress_bar
-from fastai.data.core import DataLoaders
-from fastai.data.load import DataLoader
+from fastai.data.core import DataLoaders, TfmdDL
 from fastai.data.external import fastai_path
-from fastai.torch_core import default_device
+from fastai.torch_core import default_device, TensorCategory
 
 # %% ../nbs/00_data.ipynb #e1c28ce5
 IDX_FILES = ('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz',
@@ -368,48 +371,127 @@ def stratified_idxs(y, n, seed=0):
         picked.append(idxs[torch.randperm(len(idxs), generator=g)[:k]])
     return torch.cat(picked).sort().values
 
-# %% ../nbs/00_data.ipynb #b05a6dbc
+# %% ../nbs/00_data.ipynb #ffe8df7d
 class TensorImages:
-    "Images `x` (uint8) and labels `y`, served as (flattened, normalised float32 image, int64 label) pairs."
-    def __init__(self, x, y, mean, std, vocab=None):
-        self.x, self.y, self.vocab = x.reshape(len(x), -1), torch.as_tensor(y).long(), vocab
-        per_channel = self.x.shape[1] // len(mean)
-        std = torch.as_tensor(std, dtype=torch.float32).repeat_interleave(per_channel)
-        mean = torch.as_tensor(mean, dtype=torch.float32).repeat_interleave(per_channel)
-        self.scale, self.shift = 1/(255*std), mean/std     # x/255 normalised = x*scale - shift
-        self.c = len(vocab) if vocab is not None else None
+    "`uint8` images `x` (N, ...) kept as flat rows, with labels `y` (`None` for unlabelled images) and class names `vocab`."
+    n_inp = 1   # fastai: the first element of an item is the model's input
+    def __init__(self, x, y=None, vocab=None):
+        self.shape, self.x = tuple(x.shape[1:]), x.reshape(len(x), math.prod(x.shape[1:]))
+        self.y = None if y is None else torch.as_tensor(y).long()
+        if self.y is not None and len(self.y) != len(self.x): raise ValueError(f'{len(self.y)} labels for {len(self.x)} images')
+        self.vocab, self.c = vocab, (len(vocab) if vocab is not None else None)
     def __len__(self): return len(self.x)
-    def __getitem__(self, i): return self.x[i].float()*self.scale - self.shift, self.y[i]
-    def batch(self, idxs):
-        "The normalised images and labels at index tensor `idxs`."
-        return self.x[idxs].float().mul_(self.scale).sub_(self.shift), self.y[idxs]
+    def __getitem__(self, i):
+        "Image `i` and its label; a batch of them if `i` is a tensor of indices."
+        return (self.x[i],) if self.y is None else (self.x[i], self.y[i])
     def to(self, device):
-        for k in ('x', 'y', 'scale', 'shift'): setattr(self, k, getattr(self, k).to(device))
+        "Move the images and labels to `device`, in place."
+        self.x = self.x.to(device)
+        if self.y is not None: self.y = self.y.to(device)
         return self
 
-# %% ../nbs/00_data.ipynb #dae9924a
-class TensorBatchDL(DataLoader):
-    "A fastai `DataLoader` over a `TensorImages` that builds each batch with one tensor index, not item by item."
+# %% ../nbs/00_data.ipynb #91a91399
+def _fastai_vision():
+    "fastai's `TensorImage`, `TensorImageBW` and `Category`, importing `fastai.vision.learner` for its image grids."
+    import fastai.vision.learner   # registers show_batch/show_results for images
+    from fastai.vision.core import TensorImage, TensorImageBW
+    from fastai.data.transforms import Category
+    return TensorImage, TensorImageBW, Category
+
+def _one_channel_as_hw(shape):
+    "Image `shape` with a single leading channel dropped: (1, H, W) and (H, W) are the same image."
+    return tuple(shape[1:]) if len(shape) == 3 and shape[0] == 1 else tuple(shape)
+
+def _image_row(o, shape):
+    "Image `o` (tensor, array, PIL image or file) as a flat `uint8` row of a dataset whose images have `shape`."
+    if isinstance(o, (str, Path)): o = PIL.Image.open(o)
+    if isinstance(o, PIL.Image.Image):
+        o = np.asarray(o.convert('RGB' if len(shape) == 3 and shape[0] == 3 else 'L'))
+        if o.ndim == 3: o = o.transpose(2, 0, 1)   # (H, W, C) -> (C, H, W)
+    t = o if isinstance(o, torch.Tensor) else torch.as_tensor(np.asarray(o)) if isinstance(o, np.ndarray) else None
+    n = math.prod(shape)
+    if t is None or t.dtype != torch.uint8 or t.numel() != n or (t.ndim > 1 and _one_channel_as_hw(t.shape) != _one_channel_as_hw(shape)):
+        got = f'{t.dtype} of shape {tuple(t.shape)}' if t is not None else type(o).__name__
+        raise ValueError(f'expected a uint8 image of shape {shape} (as `load_dataset` gives), or flat ({n},), or a PIL '
+                         f'image or image file; got {got}. Convert floats in [0, 1] with `(x*255).round().to(torch.uint8)`.')
+    return t.reshape(n).cpu()
+
+# %% ../nbs/00_data.ipynb #247419c0
+@patch
+def new_empty(self:TensorImages):
+    "An empty copy with the same image shape and class names: what `Learner.export` keeps of the data."
+    return TensorImages(self.x[:0].reshape(0, *self.shape), None if self.y is None else self.y[:0], self.vocab)
+
+@patch
+def test_set(self:TensorImages, items):
+    "Unlabelled `TensorImages` of `items`: images shaped like this dataset's, as `uint8` tensors or arrays, PIL images or files."
+    rows = [_image_row(o, self.shape) for o in items]
+    x = torch.stack(rows) if rows else self.x[:0].cpu()
+    return TensorImages(x.reshape(len(x), *self.shape), None, self.vocab)
+
+@patch
+def decode(self:TensorImages, o, full=True):
+    "Sample `o` (image, label, ...) with each label as its class name, a fastai `Category`."
+    if self.vocab is None: return o
+    Category = _fastai_vision()[2]
+    return (o[0], *(Category(self.vocab[int(y)]) for y in o[1:]))
+
+# %% ../nbs/00_data.ipynb #ad61addb
+class NormalizeFlat(ItemTransform):
+    "Batch transform: flat `uint8` images to float32 normalised per channel; decodes to fastai images of `shape` in [0, 1]."
+    parameters = L('scale', 'shift')   # fastai moves these to the loader's device
+    def __init__(self, mean, std, shape):
+        super().__init__()
+        self.shape = tuple(shape)
+        per_channel = math.prod(self.shape[1:])
+        std = torch.as_tensor(std, dtype=torch.float32).repeat_interleave(per_channel)
+        mean = torch.as_tensor(mean, dtype=torch.float32).repeat_interleave(per_channel)
+        if len(std) != math.prod(self.shape): raise ValueError(f'{len(std)//per_channel} channel statistics for images of shape {self.shape}')
+        self.scale, self.shift = 1/(255*std), mean/std     # x/255 normalised = x*scale - shift
+    def encodes(self, b):
+        x, *labels = b
+        return (x.float().mul_(self.scale).sub_(self.shift), *labels)
+    def decodes(self, b):
+        TensorImage, TensorImageBW, _ = _fastai_vision()
+        x, *labels = b
+        img = (x.float() + self.shift.to(x.device)).div_(255*self.scale.to(x.device)).clamp_(0, 1).view(len(x), *self.shape)
+        return ((TensorImageBW if self.shape[0] == 1 else TensorImage)(img), *(TensorCategory(y) for y in labels))
+
+# %% ../nbs/00_data.ipynb #4772553e
+class TensorBatchDL(TfmdDL):
+    "A fastai `TfmdDL` over a `TensorImages` that builds each batch with one tensor index, not item by item."
+    def __init__(self, dataset, bs=64, shuffle=False, num_workers=0, **kwargs):
+        super().__init__(dataset, bs=bs, shuffle=shuffle, num_workers=num_workers, **kwargs)
     def create_batches(self, samps):
         idxs = torch.tensor(list(samps), dtype=torch.long)
         for i in range(0, len(idxs), self.bs):
             b = idxs[i:i+self.bs]
             if self.drop_last and len(b) < self.bs: break
-            yield self.dataset.batch(b)
+            yield self.dataset[b]
+    def new(self, dataset=None, cls=None, **kwargs):
+        "A copy with some settings changed; raw images as `dataset` become an unlabelled `TensorImages`."
+        if dataset is not None and not isinstance(dataset, TensorImages): dataset = self.dataset.test_set(dataset)
+        return super().new(dataset, cls, **kwargs)
+    def to(self, device):
+        "Use `device`, moving the images there too unless worker processes cut the batches."
+        super().to(device)
+        if self.fake_l.num_workers == 0: self.dataset.to(device)
+        return self
 
-# %% ../nbs/00_data.ipynb #2900b0ea
+# %% ../nbs/00_data.ipynb #715d7740
 def dataset_dls(name, path=None, bs=100, n_train=None, n_valid=None, seed=0, device=None, num_workers=0,
                 val_bs=None, drop_last=False, download=True):
     "fastai `DataLoaders` of flattened, normalised float32 images of dataset `name`; validation is the official test set."
     x_train, y_train, x_test, y_test = load_dataset(name, path, download)
     mean, std = channel_stats(x_train)
+    shape = tuple(x_train.shape[1:]) if x_train.ndim == 4 else (1, *x_train.shape[1:])
     if n_train is not None: i = stratified_idxs(y_train, n_train, seed); x_train, y_train = x_train[i], y_train[i]
     if n_valid is not None: i = stratified_idxs(y_test, n_valid, seed); x_test, y_test = x_test[i], y_test[i]
     if device is None: device = default_device()
-    train = TensorImages(x_train, y_train, mean, std, CLASS_NAMES[name])
-    valid = TensorImages(x_test, y_test, mean, std, CLASS_NAMES[name])
-    if num_workers == 0: train, valid = train.to(device), valid.to(device)
-    train_dl = TensorBatchDL(train, bs=bs, shuffle=True, drop_last=drop_last, num_workers=num_workers, device=device)
+    norm = NormalizeFlat(mean, std, shape)
+    train_dl = TensorBatchDL(TensorImages(x_train, y_train, CLASS_NAMES[name]), bs=bs, shuffle=True, drop_last=drop_last,
+                             num_workers=num_workers, after_batch=norm)
     train_dl.rng = random.Random(seed)
-    valid_dl = TensorBatchDL(valid, bs=val_bs or bs, shuffle=False, num_workers=num_workers, device=device)
+    valid_dl = TensorBatchDL(TensorImages(x_test, y_test, CLASS_NAMES[name]), bs=val_bs or bs, num_workers=num_workers,
+                             after_batch=norm)
     return DataLoaders(train_dl, valid_dl, device=device)

@@ -46,8 +46,10 @@ def paper_mlp(name, dropout=0.3, negative_slope=0.3):
 
 # %% ../nbs/01_models.ipynb #056a2528
 def paper_learner(name, cbs=None, path=None, bs=100, lr=0.01, momentum=0.9, n_train=None, n_valid=None, seed=0,
-                  dropout=0.3, **kwargs):
+                  dropout=0.3, dls=None, **kwargs):
     "A fastai `Learner` for dataset `name` with the paper's MLP and hyperparameters (SGD, lr 0.01, momentum 0.9, batch 100)."
-    dls = dataset_dls(name, path=path, bs=bs, n_train=n_train, n_valid=n_valid, seed=seed)
+    if dls is None: dls = dataset_dls(name, path=path, bs=bs, n_train=n_train, n_valid=n_valid, seed=seed)
+    elif (path, n_train, n_valid) != (None, None, None):
+        raise ValueError('pass either `dls` or the options that build them (`path`, `n_train`, `n_valid`), not both')
     return Learner(dls, paper_mlp(name, dropout=dropout), opt_func=partial(SGD, mom=momentum), lr=lr,
                    loss_func=CrossEntropyLossFlat(), metrics=accuracy, cbs=cbs, **kwargs)

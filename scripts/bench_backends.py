@@ -33,7 +33,7 @@ from fastai.data.core import DataLoaders
 from fastai.torch_core import set_seed
 
 from bmsa.models import paper_mlp
-from bmsa.data import dataset_dls, TensorImages, TensorBatchDL, CLASS_NAMES
+from bmsa.data import dataset_dls, TensorImages, TensorBatchDL, NormalizeFlat, CLASS_NAMES
 from bmsa.sparse import connections, layer_connections
 from bmsa.set import SET
 from bmsa.bmsa import BMSA
@@ -47,10 +47,11 @@ def random_dls(n_train, n_valid, bs=100, n_in=3072, seed=0):
     g = torch.Generator().manual_seed(seed)
     def part(n):
         x = torch.randint(0, 256, (n, n_in), dtype=torch.uint8, generator=g)
-        return TensorImages(x, torch.randint(0, 10, (n,), generator=g), [0.5] * 3, [0.29] * 3, CLASS_NAMES['cifar10'])
+        return TensorImages(x, torch.randint(0, 10, (n,), generator=g), CLASS_NAMES['cifar10'])
     train, valid = part(n_train), part(n_valid)
-    train_dl = TensorBatchDL(train, bs=bs, shuffle=True, device='cpu')
-    return DataLoaders(train_dl, TensorBatchDL(valid, bs=bs, shuffle=False, device='cpu'), device='cpu')
+    norm = NormalizeFlat([0.5] * 3, [0.29] * 3, (3, 1, n_in // 3))
+    train_dl = TensorBatchDL(train, bs=bs, shuffle=True, device='cpu', after_batch=norm)
+    return DataLoaders(train_dl, TensorBatchDL(valid, bs=bs, shuffle=False, device='cpu', after_batch=norm), device='cpu')
 
 
 def cifar_dls(args):
