@@ -29,7 +29,7 @@ def is_update_step(step, delta_t, end_step):
 # %% ../nbs/06a_rigl.ipynb #1f22e79e
 def smallest_magnitudes(weights, n, generator=None):
     "Indices (sorted) of the `n` entries of `weights` with the smallest magnitude, ties broken at random."
-    shuffled = torch.randperm(len(weights), generator=generator)
+    shuffled = torch.randperm(len(weights), generator=generator).to(weights.device)
     return shuffled[weights[shuffled].abs().argsort(stable=True)[:n]].sort().values
 
 # %% ../nbs/06a_rigl.ipynb #dc9c8d8b
@@ -59,14 +59,15 @@ def top_gradient_positions(connections, n, gradient_rows, generator=None, exclud
     n_rows = connections.shape[0]
     row_len = connections.size // n_rows
     blocked = connections.positions()
-    if exclude is not None and len(exclude): blocked = torch.cat([blocked, torch.as_tensor(exclude).long()]).unique()
-    allowed = None if only is None else torch.as_tensor(only).long().unique()
-    best_scores, best_positions = torch.zeros(0), torch.zeros(0, dtype=torch.long)
+    device = blocked.device
+    if exclude is not None and len(exclude): blocked = torch.cat([blocked, torch.as_tensor(exclude).long().to(device)]).unique()
+    allowed = None if only is None else torch.as_tensor(only).long().to(device).unique()
+    best_scores, best_positions = torch.zeros(0, device=device), torch.zeros(0, dtype=torch.long, device=device)
     band = max(1, chunk_size // row_len)
     for r0 in range(0, n_rows, band):
         r1 = min(n_rows, r0 + band)
         lo, hi = r0 * row_len, r1 * row_len
-        scores = gradient_rows(r0, r1).reshape(-1).abs().float()
+        scores = gradient_rows(r0, r1).reshape(-1).abs().float().to(device)
         if allowed is None:     # zero the existing connections and the excluded positions
             scores[blocked[torch.searchsorted(blocked, lo):torch.searchsorted(blocked, hi)] - lo] = 0
         else:                   # keep only the allowed positions
