@@ -88,7 +88,7 @@ def top_gradient_positions(connections, n, gradient_rows, generator=None, exclud
         rest = pool[torch.randperm(len(pool), generator=generator)[:missing]]
     return torch.cat([best_positions, rest])
 
-# %% ../nbs/06a_rigl.ipynb #7fa2c1ee
+# %% ../nbs/06a_rigl.ipynb #d58453d3
 def check_fraction(value, name, what):
     "Raise a clear error unless `value` is a number in (0, 1)."
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
@@ -99,7 +99,7 @@ def check_positive_int(value, name, what):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{name} is {what} and must be a positive integer; got {value!r}.")
 
-# %% ../nbs/06a_rigl.ipynb #425dfa13
+# %% ../nbs/06a_rigl.ipynb #7bb73b20
 class RigL(DynamicSparseTraining):
     "RigL: every ΔT steps drop the smallest-magnitude connections and grow as many where the dense gradient is largest."
     needs_accuracy = False
@@ -191,7 +191,7 @@ class RigL(DynamicSparseTraining):
         super().load_state_dict(state)
         self.step, self.stop_step = state.get('step', 0), state.get('stop_step', self.stop_step)
 
-# %% ../nbs/06a_rigl.ipynb #6378b6e8
+# %% ../nbs/06a_rigl.ipynb #7179fa25
 class BMSARigL(RigL, BMSA):
     "BMSA on RigL: three-strike pruning over consecutive updates, gradient-ranked growth among the positions BMSA allows."
     needs_accuracy = False
