@@ -1,0 +1,115 @@
+"""Data-parallel sparse training on two CPU processes (gloo), launched with torchrun (issue 13).
+
+Run as a test, this file launches itself under `torchrun --nproc_per_node 2`; each rank trains SET, AccSET and BMSA on
+both storage backends and saves what it ended with. The test then checks that both ranks hold exactly the same
+topology, counters, weights and update history, and that they equal a one-process run with the same batch."""
+import inspect, os, subprocess, sys, types
+from pathlib import Path
+import pytest
+import torch
+
+CASES = [(m, b) for m in ('set', 'accset', 'bmsa') for b in ('masked', 'sparse')]
+EPOCHS, BATCH = 4, 32            # 4 epochs: 3 topology updates, so BMSA's three-strike removals happen too
+
+
+def callback(method, backend):
+    "The method's callback, wired to bmsa.distributed by a small subclass until DynamicSparseTraining calls it itself."
+    import bmsa.dst
+    from bmsa.set import SET
+    from bmsa.accset import AccSET
+    from bmsa.bmsa import BMSA
+    from bmsa.distributed import shared_seed, global_accuracy, assert_same_topology
+    cls = dict(set=SET, accset=AccSET, bmsa=BMSA)[method]
+    if 'shared_seed' not in inspect.getsource(bmsa.dst):
+        base = cls
+        class Wired(base):
+            @property
+            def generator(self):
+                if self._generator is None: self._generator = torch.Generator().manual_seed(shared_seed(self.seed))
+                return self._generator
+            def epoch_accuracy(self): return global_accuracy(self.learn, super().epoch_accuracy())
+            def update_topology(self, *args, **kwargs):
+                super().update_topology(*args, **kwargs)
+                assert_same_topology(self.learn.model)
+        cls = Wired
+    kwargs = dict(epsilon=3, backend=backend)      # no seed: rank 0 draws one and shares it
+    if method != 'set': kwargs['k'] = -0.87
+    return cls(**kwargs)
+
+
+def train_case(method, backend):
+    "Train one case (data-parallel when launched by torchrun); return the sparse layers' state, history and DDP rebuilds."
+    from bmsa.test_utils import synthetic_learner
+    from bmsa.sparse import sparse_layers
+    from bmsa.distributed import data_parallel, RebuildDataParallel
+    cb = callback(method, backend)
+    learn = synthetic_learner(cbs=cb, bs=BATCH, n=256, lr=0.1)
+    with data_parallel(learn):
+        with learn.no_bar(), learn.no_logging(): learn.fit(EPOCHS)
+        rebuilds = sum(c.rebuilds for c in learn.cbs if isinstance(c, RebuildDataParallel))
+    layers = [dict(mask=l.dense_mask(), strikes=l.dense_strikes(), removals=l.dense_removals(),
+                   weight=l.dense_weight().detach()) for l in sparse_layers(learn.model)]
+    history = [dict(h, layers=[{k: v for k, v in l.items() if k != 'name'} for l in h['layers']]) for h in cb.history]
+    return dict(layers=layers, history=history, rebuilds=rebuilds)
+
+
+def worker(out):
+    "One rank: every case, then the checks that need two ranks."
+    from bmsa.distributed import init_distributed, rank, shared_seed, global_accuracy, assert_same_topology
+    from bmsa.masked import sparsify
+    assert init_distributed(), "the test worker must be launched by torchrun with 2 processes"
+    results = {f'{m}-{b}': train_case(m, b) for m, b in CASES}
+    torch.manual_seed(rank())                                   # different global generators...
+    results['seed'] = shared_seed(None)                         # ...the same shared seed
+    learn = types.SimpleNamespace(recorder=types.SimpleNamespace(loss=types.SimpleNamespace(count=(30, 10)[rank()])))
+    results['accuracy'] = global_accuracy(learn, (0.5, 1.0)[rank()])
+    model = sparsify(torch.nn.Sequential(torch.nn.Linear(8, 6)), epsilon=2, generator=torch.Generator().manual_seed(rank()))
+    try: assert_same_topology(model); results['divergence'] = 'not caught'
+    except RuntimeError as e: results['divergence'] = str(e)
+    torch.save(results, Path(out) / f'rank{rank()}.pt')
+    print(f"rank {rank()}: {len(CASES)} cases trained, DDP rebuilds {[results[f'{m}-{b}']['rebuilds'] for m, b in CASES]}")
+
+
+def torchrun(*args, nproc=2, timeout=300, env=None):
+    "Run `python -m torch.distributed.run --standalone --nproc_per_node nproc *args`; return its output."
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={nproc}', *map(str, args)]
+    env = {**os.environ, 'OMP_NUM_THREADS': '1', **(env or {})}
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    assert p.returncode == 0, f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout[-3000:]}\n{p.stderr[-6000:]}"
+    return p.stdout
+
+
+@pytest.fixture(scope='module')
+def two_ranks(tmp_path_factory):
+    out = tmp_path_factory.mktemp('ranks')
+    printed = torchrun(__file__, 'worker', out)
+    print(printed)
+    return [torch.load(out / f'rank{r}.pt', weights_only=False) for r in range(2)]
+
+
+@pytest.mark.parametrize('method,backend', CASES)
+def test_ranks_identical_and_equal_to_one_process(two_ranks, method, backend):
+    key = f'{method}-{backend}'
+    rank0, rank1 = two_ranks[0][key], two_ranks[1][key]
+    torch.set_num_threads(1)
+    alone = train_case(method, backend)                         # one process, the same batch of 32 per step
+    assert rank0['history'] == rank1['history'] == alone['history']
+    assert sum(l['removed'] for h in alone['history'] for l in h['layers']) > 0
+    assert sum(l['added'] for h in alone['history'] for l in h['layers']) > 0
+    for a, b, c in zip(rank0['layers'], rank1['layers'], alone['layers']):
+        for name in ('mask', 'strikes', 'removals', 'weight'):
+            assert torch.equal(a[name], b[name]), f"{key}: {name} differs between the ranks"
+        for name in ('mask', 'strikes', 'removals'): assert torch.equal(a[name], c[name]), f"{key}: {name} differs from one process"
+        torch.testing.assert_close(a['weight'], c['weight'], rtol=1e-4, atol=1e-5)
+    # DDP is rebuilt once when the fit starts, and again after every growth of the compressed backend's capacity
+    if backend == 'masked': assert rank0['rebuilds'] == 1
+    if key == 'bmsa-sparse': assert rank0['rebuilds'] > 1
+
+
+def test_shared_seed_accuracy_and_divergence(two_ranks):
+    assert two_ranks[0]['seed'] == two_ranks[1]['seed']
+    assert two_ranks[0]['accuracy'] == two_ranks[1]['accuracy'] == pytest.approx(25 / 40)   # not (0.5 + 1) / 2
+    for r in two_ranks: assert 'sparse layer 0 on rank 1' in r['divergence'], r['divergence']
+
+
+if __name__ == '__main__' and sys.argv[1:2] == ['worker']: worker(sys.argv[2])
