@@ -7,7 +7,7 @@ Docs: https://bmsa-dev.github.io/bmsa/explorer.html.md"""
 # %% auto #0
 __all__ = ['VIEWS', 'TopologyFigure', 'TopologyExplorer', 'show_topology', 'save_topology_png']
 
-# %% ../nbs/09a_explorer.ipynb #5d9ae9d1
+# %% ../nbs/09a_explorer.ipynb #0ef517ac
 import base64, io, time
 from pathlib import Path
 import numpy as np
@@ -19,7 +19,7 @@ from matplotlib.ticker import MaxNLocator, FuncFormatter
 import ipywidgets as widgets
 from .topology import *
 
-# %% ../nbs/09a_explorer.ipynb #9ee0c7df
+# %% ../nbs/09a_explorer.ipynb #3beedeeb
 VIEWS = ('mask', 'strikes', 'removals', 'growth eligibility', 'weight distribution')
 _eligibility_cmap = ListedColormap(['white', '#41ab5d', '#bdbdbd'])
 _strikes_cmap = ListedColormap(['#d9d9d9', '#fdae6b', '#e6550d', '#7f0000'])
@@ -131,7 +131,7 @@ class TopologyFigure:
         self.fig.savefig(buf, format='png')
         return buf.getvalue()
 
-# %% ../nbs/09a_explorer.ipynb #4870325a
+# %% ../nbs/09a_explorer.ipynb #c75acfc6
 class TopologyExplorer(widgets.VBox):
     "An ipywidgets widget that replays a `TopologyHistory`: play control, epoch slider, layer menu and view buttons over one figure."
     def __init__(self, source, epoch=None, layer=0, view='mask', figsize=(10, 4), dpi=80, interval=800, **kwargs):
@@ -171,7 +171,7 @@ class TopologyExplorer(widgets.VBox):
         if isinstance(bundle, tuple): bundle = bundle[0]
         return {**bundle, 'image/png': base64.b64encode(bytes(self.image.value)).decode()}
 
-# %% ../nbs/09a_explorer.ipynb #33a0ff81
+# %% ../nbs/09a_explorer.ipynb #00f7d37d
 def show_topology(source, epoch=None, layer=0, view='mask', figsize=(10, 4), dpi=80):
     "The explorer's figure for one `epoch`, `layer` and `view`, as a matplotlib `Figure` (no widgets)."
     return TopologyFigure(source, figsize, dpi).draw(epoch, layer, view)

@@ -9,20 +9,20 @@ __all__ = ['pack_bits', 'unpack_bits', 'block_grid', 'block_sum', 'block_sum_at'
            'growth_description', 'matrix_shape', 'layer_snapshot', 'layer_label', 'TopologyHistory',
            'load_topology_history', 'TopologyRecorder', 'topology_recorder', 'as_topology_history']
 
-# %% ../nbs/09_topology.ipynb #3bc654db
+# %% ../nbs/09_topology.ipynb #97f58630
 import math, os
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from fastcore.basics import store_attr
-from fastai.callback.core import Callback
-from fastai.learner import Recorder
 from .sparse import sparse_layers
 from .dst import DynamicSparseTraining
 from .set import SET
+from fastcore.basics import store_attr
+from fastai.callback.core import Callback
+from fastai.learner import Recorder
 
-# %% ../nbs/09_topology.ipynb #90689b95
+# %% ../nbs/09_topology.ipynb #e927d079
 def pack_bits(mask):
     "A boolean tensor as a flat uint8 tensor of bits."
     return torch.from_numpy(np.packbits(mask.reshape(-1).cpu().numpy().astype(np.uint8)))
@@ -32,7 +32,7 @@ def unpack_bits(bits, shape):
     n = math.prod(shape)
     return torch.from_numpy(np.unpackbits(bits.numpy(), count=n).astype(bool)).view(*shape)
 
-# %% ../nbs/09_topology.ipynb #8a0373dd
+# %% ../nbs/09_topology.ipynb #10741e7d
 def block_grid(shape, max_size=128):
     "The block size (bh, bw) and grid size (gh, gw) that cover a `shape` matrix with at most `max_size` blocks a side."
     (h, w), n = shape, max_size
@@ -59,7 +59,7 @@ def block_cells(shape, max_size=128):
     rows[-1], cols[-1] = shape[0] - (gh - 1) * bh, shape[1] - (gw - 1) * bw
     return rows[:, None] * cols[None, :]
 
-# %% ../nbs/09_topology.ipynb #250b9472
+# %% ../nbs/09_topology.ipynb #28dfc219
 def lists_eligibility(rule):
     "Whether the sparse-training callback `rule` lists the positions where it may grow (BMSA's `eligible_positions`)."
     return callable(getattr(rule, 'eligible_positions', None))
@@ -112,7 +112,7 @@ def layer_snapshot(layer, kind, hist_limit, bins=64, max_size=128, rule=None, ac
     else: snap.update(_block_snapshot(layer, view, rule, max_size))
     return snap
 
-# %% ../nbs/09_topology.ipynb #cc28c222
+# %% ../nbs/09_topology.ipynb #66a6ffd1
 def layer_label(index, name, weight_shape):
     "How every view names a layer: its number in sparse-layer order, n_in→n_out (n_in as in×kh×kw for a conv) and its module name."
     label = f"{index}: {'×'.join(map(str, weight_shape[1:]))}→{weight_shape[0]}"
@@ -275,7 +275,7 @@ def load_topology_history(path):
                                 "--topology-every N` writes DIR/topology.pt).")
     return TopologyHistory.from_state(torch.load(path, weights_only=True))
 
-# %% ../nbs/09_topology.ipynb #72b03f05
+# %% ../nbs/09_topology.ipynb #08cdc499
 class TopologyRecorder(Callback):
     "Record every sparse layer's topology at the end of each epoch, with the epoch's row, into a `TopologyHistory`."
     order = Recorder.order + (DynamicSparseTraining.order - Recorder.order) / 2   # after the row, before any update
@@ -328,7 +328,7 @@ def topology_recorder(out, every=1, save_every=None, start_epoch=None):
     "The recorder `bmsa-train` adds for run folder `out`: saves `out`/topology.pt (continuing it from `start_epoch` on resume)."
     return TopologyRecorder(fname=Path(out) / 'topology.pt', every=every, save_every=save_every, start_epoch=start_epoch)
 
-# %% ../nbs/09_topology.ipynb #6264aeb4
+# %% ../nbs/09_topology.ipynb #916fcd7e
 def as_topology_history(source):
     "A `TopologyHistory` from a history, a `TopologyRecorder`, a `Learner` that had one, or a file or run folder."
     if isinstance(source, TopologyHistory): return source
