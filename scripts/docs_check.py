@@ -4,7 +4,7 @@
 Quarto (what `nbdev-docs` needs) cannot be installed on our build machines, and the notebooks are committed without
 outputs. So, after `nbdev-proc-nbs` has written `_proc/`, this script:
 
-1. executes the notebooks of the pages given by `--execute` (default: index, 06_bmsa, 09_explorer) the way the tests
+1. executes the notebooks of the pages given by `--execute` (default: index, 06_bmsa, 09a_explorer) the way the tests
    do (nbdev's `CaptureShell`, in `nbs/`, skipping the cells flagged with the project's `tst_flags`, `slow` and
    `notest`, each cell under a timeout), and runs nbdev's own docs processor (`FilterDefaults`, exactly what
    `nbdev-proc-nbs` applies) on the result; the processed cells must match `_proc/`'s. Other pages are taken from
@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 MATHJAX_VERSION = '3.2.2'
 CACHE = Path(os.environ.get('BMSA_DOCS_CACHE', Path.home() / '.cache' / 'bmsa-docs-check'))
-DEFAULT_EXECUTE = ['index', '06_bmsa', '09_explorer']
-DEFAULT_SCREENSHOTS = ['index', '06_bmsa', '09_explorer']
+DEFAULT_EXECUTE = ['index', '06_bmsa', '09a_explorer']
+DEFAULT_SCREENSHOTS = ['index', '06_bmsa', '09a_explorer']
 CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
                   '--disable-background-networking', '--disable-component-update', '--disable-sync',
                   '--allow-file-access-from-files', '--hide-scrollbars', '--virtual-time-budget=20000']
@@ -43,7 +43,7 @@ EXPECT = {
     '06_bmsa': dict(headings=['BMSA: Brain-Mimetic Synapse Adjustment', '1. Strikes: the matrix (Eq. 1)',
                               '3. Growth: P, N and the median (Eqs. 2 and 3)', '4. The BMSA callback'],
                     min_math=8, min_display=3, min_png=1, text=['update_strikes', 'eligible_for_growth']),
-    '09_explorer': dict(headings=['Topology explorer', 'The explorer'], min_png=1),
+    '09a_explorer': dict(headings=['Topology explorer', 'The widget'], min_png=1),
 }
 
 def log(msg): print(f"[docs-check] {msg}", flush=True)
