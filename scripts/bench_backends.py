@@ -1,26 +1,32 @@
-"""Time full fastai training epochs of the paper's CIFAR-10 MLP with dense nn.Linear, the masked and the sparse backend.
+"""Time fastai training epochs of the paper's MLPs with dense nn.Linear, the masked and the compressed backend, side by side.
 
-Usage: python scripts/bench_backends.py [--data cifar10|random] [--n-train 10000] [--n-valid 2000] [--threads 2]
-                                        [--epsilons 5 10 20 40] [--skip-dense] [--scale] [--scale-neurons 100000]
+Usage: python scripts/bench_backends.py [--quick] [--device cpu|cuda] [--threads 1] [--batches 10] [--repeats 2]
+                                        [--data synthetic|real] [--densities 0.05 0.1 0.2 0.3 0.4 0.5] [--skip-sweep]
 
-Prints measured figures; it asserts nothing. What it measures:
+Prints measured figures (it asserts nothing), in one run, so that every ratio compares rows measured under the same
+machine load (printed with each section). Every row trains with the same `Learner` (SGD momentum 0.9, lr 0.01, batch
+100, fastai's loop) and the same dropout; each section is printed once with `nn.Dropout` and once with `FastDropout`.
 
-1. one epoch (training and validation, through `Learner.fit`) of 3072-4000-1000-4000-10 at ε = 20 with plain
-   `nn.Linear` layers (no sparsity), with BMSA on the masked backend and with BMSA on the sparse backend, side by
-   side, with ratios; the sparse backend also swaps `nn.Dropout` for `FastDropout`, so a dense run with
-   `FastDropout` is shown too, to separate the two effects;
-2. the time of BMSA's and SET's topology update after that epoch, as a share of the epoch;
-3. the epoch time of the sparse backend at several ε: time should grow with the number of connections;
-4. with `--scale`: BMSA on the sparse backend with target='initial' on a 3072-N-N-N-10 MLP (N = 100,000 by
-   default) on random inputs, a few steps and one topology update, with the peak resident memory.
+0. Kernels: one training step (forward and backward) of single layers with sparse and with dense kernels at several
+   densities, and the density where dense kernels become faster (what `SparseLinear.dense_from` should be).
+1. CIFAR-10 MLP 3072-4000-1000-4000-10 at ε = 20: dense nn.Linear, masked backend, compressed backend
+   (density-adaptive kernels): epoch times and the speed-up over dense.
+2. The same network at uniform densities up to 50 %: masked, compressed with adaptive kernels, and compressed forced
+   to sparse and to dense kernels, against the dense network.
+3. The Fashion-MNIST network 784-256-128-100-10 at ε = 20: dense, masked, compressed.
+4. The topology update (SET, AccSET, BMSA's first update, on both backends) as a share of an epoch, and a profile of
+   BMSA's first update on the compressed backend.
 
-Data: the CIFAR-10 JPEG stand-in (or official CIFAR-10) found by `bmsa.data.dataset_dls` (`$BMSA_DATA`, else the
-shared data folder next to the repository), or `--data random` (random images and labels of the same shape).
-`--n-train`/`--n-valid` take stratified subsets (the defaults are the full 50,000/10,000).
+An epoch is timed on `--batches` training batches and a fifth (CIFAR-10) or a sixth (Fashion-MNIST) as many
+validation batches, as in the full datasets (50,000 + 10,000 and 60,000 + 10,000 images), after one warm-up epoch;
+the full-epoch figure scales that time to the full dataset. Each row is the fastest of `--repeats` measurements,
+taken in turns. Data: random images of the datasets' shapes (`--data synthetic`, the default: the arithmetic does
+not depend on the pixels), or the real datasets through `bmsa.data.dataset_dls` (`--data real`).
+AccSET's and BMSA's updates depend on the epoch's validation accuracy; on random data that is 10 %, so section 4
+gives them `--accuracy` (0.45, about CIFAR-10's after one epoch) instead.
 """
-import argparse, os, resource, subprocess, sys, time, warnings
+import argparse, cProfile, io, math, os, pstats, sys, time, warnings
 from functools import partial
-from pathlib import Path
 
 import torch
 from torch import nn
@@ -30,206 +36,258 @@ from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy
 from fastai.optimizer import SGD
 from fastai.data.core import DataLoaders
-from fastai.torch_core import set_seed
+from fastai.data.load import DataLoader
 
-from bmsa.models import paper_mlp
-from bmsa.data import dataset_dls, TensorImages, TensorBatchDL, NormalizeFlat, CLASS_NAMES
-from bmsa.sparse import connections, layer_connections
+from bmsa.models import paper_mlp, paper_architectures
+from bmsa.masked import sparsify
+from bmsa.sparse import connections, sparse_layers
+from bmsa.compressed import SparseLinear, set_kernel, use_fast_dropout
 from bmsa.set import SET
+from bmsa.accset import AccSET
 from bmsa.bmsa import BMSA
-from bmsa.compressed import FastDropout, sparse_mlp, to_sparse_backend
 
-CIFAR = (3072, 4000, 1000, 4000, 10)
+FULL = {'cifar10': (500, 100), 'fashion_mnist': (600, 100)}     # training and validation batches of 100 per epoch
 
 
-def random_dls(n_train, n_valid, bs=100, n_in=3072, seed=0):
-    "DataLoaders of random uint8 'images' with random labels, served like `dataset_dls`."
+def load():
+    "The 1-minute load average, and the number of CPUs, as text."
+    return f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
+
+
+def sync(device):
+    if device.type == 'cuda': torch.cuda.synchronize(device)
+
+
+class BatchDL(DataLoader):
+    "A fastai DataLoader that cuts batches of uint8 images out of one tensor and normalises them, like the real loaders."
+    def __init__(self, x, y, bs=100, shuffle=False, device=None):
+        super().__init__(list(range(len(x))), bs=bs, shuffle=shuffle, device=device)
+        self.x, self.y = x, y
+    def create_batches(self, samps):
+        idxs = torch.tensor(list(samps), dtype=torch.long, device=self.x.device)
+        for i in range(0, len(idxs), self.bs):
+            b = idxs[i:i + self.bs]
+            yield self.x[b].float().mul_(1 / 255).sub_(0.5), self.y[b]
+
+
+def synthetic_dls(name, n_train_batches, device, seed=0):
+    "DataLoaders of random images of dataset `name`'s shape (and random labels), in its training/validation proportion."
     g = torch.Generator().manual_seed(seed)
-    def part(n):
-        x = torch.randint(0, 256, (n, n_in), dtype=torch.uint8, generator=g)
-        return TensorImages(x, torch.randint(0, 10, (n,), generator=g), CLASS_NAMES['cifar10'])
-    train, valid = part(n_train), part(n_valid)
-    norm = NormalizeFlat([0.5] * 3, [0.29] * 3, (3, 1, n_in // 3))
-    train_dl = TensorBatchDL(train, bs=bs, shuffle=True, device='cpu', after_batch=norm)
-    return DataLoaders(train_dl, TensorBatchDL(valid, bs=bs, shuffle=False, device='cpu', after_batch=norm), device='cpu')
+    n_in = paper_architectures[name][0]
+    full_train, full_valid = FULL[name]
+    n_valid_batches = max(1, round(n_train_batches * full_valid / full_train))
+    def part(batches):
+        x = torch.randint(0, 256, (100 * batches, n_in), dtype=torch.uint8, generator=g).to(device)
+        return x, torch.randint(0, 10, (100 * batches,), generator=g).to(device)
+    return DataLoaders(BatchDL(*part(n_train_batches), shuffle=True, device=device), BatchDL(*part(n_valid_batches), device=device),
+                       device=device)
 
 
-def cifar_dls(args):
-    "The CIFAR-10 DataLoaders (and a description), or None if the data cannot be found."
-    if 'BMSA_DATA' not in os.environ:
-        shared = Path(__file__).resolve().parents[2] / 'shared' / 'data'
-        if shared.exists(): os.environ['BMSA_DATA'] = str(shared)
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter('always')
-            dls = dataset_dls('cifar10', bs=100, n_train=args.n_train, n_valid=args.n_valid, download=False, device='cpu')
-        lossy = any('LOSSY' in str(w.message) or 'lossy' in str(w.message).lower() for w in caught)
-        return dls, 'CIFAR-10' + (' (lossy JPEG q75 stand-in)' if lossy else '')
-    except Exception as e:
-        print(f"CIFAR-10 not available ({type(e).__name__}: {str(e).splitlines()[0]}); using random data.")
-        return None
+def real_dls(name, n_train_batches, device):
+    "The real dataset (stratified subsets of the same sizes as `synthetic_dls`) through `bmsa.data.dataset_dls`."
+    from bmsa.data import dataset_dls
+    full_train, full_valid = FULL[name]
+    return dataset_dls(name, bs=100, n_train=100 * n_train_batches, n_valid=100 * max(1, round(n_train_batches * full_valid / full_train)),
+                       download=False, device=device)
 
 
 class EpochTimer(Callback):
-    "Wall time of each epoch, training and validation, before the topology update runs."
-    order = 49          # before the Recorder (50) and the sparse-training callbacks (51) in after_epoch
+    "Wall time of each epoch (training and validation), synchronised with the device."
+    order = -100
     def before_fit(self): self.times = []
-    def before_epoch(self): self.start = time.perf_counter()
-    def after_epoch(self): self.times.append(time.perf_counter() - self.start)
+    def before_epoch(self): sync(self.dls.device); self.start = time.perf_counter()
+    def after_epoch(self): sync(self.dls.device); self.times.append(time.perf_counter() - self.start)
 
 
-def timed(method):
-    "`method` (a DynamicSparseTraining subclass) that records the wall time of each topology update."
+def learner(dls, model):
+    return Learner(dls, model, opt_func=partial(SGD, mom=0.9), lr=0.01, loss_func=CrossEntropyLossFlat(), metrics=accuracy)
+
+
+def make_model(name, backend=None, epsilon=None, density=None, fast=False, kernel='auto', device='cpu', seed=0):
+    "The paper's MLP for `name`: dense (backend None), or sparse at ε or at a uniform density, on a backend."
+    torch.manual_seed(seed)
+    model = paper_mlp(name)
+    if backend is not None:
+        target = dict(epsilon=epsilon) if density is None else dict(sparsity=1 - density, distribution='uniform')
+        model = sparsify(model, generator=torch.Generator().manual_seed(seed), backend=backend, **target)
+        set_kernel(model, kernel)
+    if fast: use_fast_dropout(model)
+    return model.to(device)
+
+
+def epoch_time(dls, model, name, cbs=(), excluded=lambda: 0.):
+    "Seconds for one full epoch of dataset `name`, scaled from a warm epoch on `dls` less `excluded()` seconds; and the learner."
+    timer = EpochTimer()
+    learn = learner(dls, model)
+    with learn.no_bar(), learn.no_logging(), warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        learn.fit(2, cbs=[timer, *cbs])
+    full = sum(FULL[name])
+    return (timer.times[-1] - excluded()) * full / (len(dls.train) + len(dls.valid)), learn
+
+
+def measure(rows, dls, name, repeats):
+    "The fastest of `repeats` full-epoch times of each row (label → model factory), measured in turns."
+    best = {label: math.inf for label in rows}
+    for _ in range(repeats):
+        for label, factory in rows.items():
+            best[label] = min(best[label], epoch_time(dls, factory(), name)[0])
+    return best
+
+
+def kernel_section(args, device):
+    print(f"0. Kernels: one training step (forward + backward, batch 100) of one layer, sparse vs dense kernels ({load()})")
+    densities = [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5] if not args.quick else [0.02, 0.1, 0.3, 0.5]
+    for n_in, n_out in [(3072, 4000), (4000, 1000), (784, 256), (128, 100)]:
+        times = {}
+        for d in densities:
+            n = round(d * n_in * n_out)
+            layer = SparseLinear(n_in, n_out, positions=torch.randperm(n_in * n_out)[:n], values=torch.randn(n) * 0.01, device=device)
+            x = torch.randn(100, n_in, device=device)
+            for kernel in ('sparse', 'dense'):
+                layer.kernel = kernel
+                def step():
+                    layer.values.grad = None; layer(x).sum().backward()
+                step(); sync(device)
+                reps = 3 if args.quick else 5
+                start = time.perf_counter()
+                for _ in range(reps): step()
+                sync(device)
+                times[d, kernel] = 1e3 * (time.perf_counter() - start) / reps
+        crossing = next((d for d in densities if times[d, 'dense'] < times[d, 'sparse']), None)
+        print(f"  {n_in}→{n_out}: " + "  ".join(f"{d:.0%} {times[d, 'sparse']:.2f}/{times[d, 'dense']:.2f}" for d in densities)
+              + " ms (sparse/dense); dense kernels faster from "
+              + (f"{crossing:.0%}" if crossing is not None else f"above {densities[-1]:.0%}"))
+    print(f"  SparseLinear.dense_from = {SparseLinear.dense_from} (this run: {device.type})")
+    print()
+
+
+def cifar_section(args, device, dls, fast):
+    drop = 'FastDropout' if fast else 'nn.Dropout'
+    print(f"1. CIFAR-10 MLP 3072-4000-1000-4000-10 at ε = 20, {drop} on every row ({load()})")
+    rows = {'dense nn.Linear': lambda: make_model('cifar10', fast=fast, device=device),
+            'masked backend': lambda: make_model('cifar10', 'masked', epsilon=20, fast=fast, device=device),
+            'compressed backend (adaptive kernels)': lambda: make_model('cifar10', 'sparse', epsilon=20, fast=fast, device=device)}
+    best = measure(rows, dls, 'cifar10', args.repeats)
+    for label, t in best.items(): print(f"  {label:<40} {t:7.2f} s per epoch   {best['dense nn.Linear'] / t:5.1f}× dense")
+    print(f"  ({load()} after)")
+    print()
+    return best
+
+
+def sweep_section(args, device, dls, fast, dense_time):
+    drop = 'FastDropout' if fast else 'nn.Dropout'
+    print(f"2. CIFAR-10 MLP at uniform densities, {drop}; times relative to dense nn.Linear ({dense_time:.2f} s) ({load()})")
+    print(f"  {'density':>8} {'masked':>14} {'adaptive':>14} {'forced sparse':>14} {'forced dense':>14}   adaptive kernels per layer")
+    for d in args.densities:
+        rows = {kernel: (lambda kernel=kernel: make_model('cifar10', 'sparse', density=d, fast=fast, kernel=kernel, device=device))
+                for kernel in ('auto', 'sparse', 'dense')}
+        rows['masked'] = lambda: make_model('cifar10', 'masked', density=d, fast=fast, device=device)
+        best = measure(rows, dls, 'cifar10', args.repeats)
+        chosen = ''.join('D' if l.uses_dense_kernels() else 'S' for l in sparse_layers(rows['auto']()))
+        cell = lambda t: f"{t:6.2f} s {t / dense_time:4.2f}×"
+        print(f"  {d:>8.0%} {cell(best['masked']):>14} {cell(best['auto']):>14} {cell(best['sparse']):>14} {cell(best['dense']):>14}   {chosen}")
+    print(f"  ({load()} after; S = sparse kernels, D = dense kernels)")
+    print()
+
+
+def fashion_section(args, device, fast):
+    drop = 'FastDropout' if fast else 'nn.Dropout'
+    dls = make_dls(args, 'fashion_mnist', device)
+    print(f"3. Fashion-MNIST MLP 784-256-128-100-10 at ε = 20, {drop} ({load()})")
+    rows = {'dense nn.Linear': lambda: make_model('fashion_mnist', fast=fast, device=device),
+            'masked backend': lambda: make_model('fashion_mnist', 'masked', epsilon=20, fast=fast, device=device),
+            'compressed backend (adaptive kernels)': lambda: make_model('fashion_mnist', 'sparse', epsilon=20, fast=fast, device=device),
+            'compressed backend, forced sparse kernels': lambda: make_model('fashion_mnist', 'sparse', epsilon=20, fast=fast, kernel='sparse', device=device)}
+    best = measure(rows, dls, 'fashion_mnist', args.repeats)
+    for label, t in best.items(): print(f"  {label:<42} {t:6.2f} s per epoch   {best['dense nn.Linear'] / t:5.2f}× dense")
+    print()
+
+
+def timed(method, accuracy):
+    "`method` recording the wall time of each topology update, and reading `accuracy` as every epoch's accuracy."
     class Timed(method):
+        def epoch_accuracy(self): return accuracy
         def update_topology(self, *args, **kwargs):
+            sync(next(self.learn.model.parameters()).device)
             start = time.perf_counter()
-            super().update_topology(*args, **kwargs)
+            if getattr(self, 'profile', False) and not hasattr(self, 'profiled'):
+                self.profiled = cProfile.Profile(); self.profiled.enable()
+                try: super().update_topology(*args, **kwargs)
+                finally: self.profiled.disable()
+            else: super().update_topology(*args, **kwargs)
+            sync(next(self.learn.model.parameters()).device)
             self.update_times = getattr(self, 'update_times', []) + [time.perf_counter() - start]
     Timed.__name__ = method.__name__
     return Timed
 
 
-def learner(dls, model, cbs=None):
-    return Learner(dls, model, opt_func=partial(SGD, mom=0.9), lr=0.01, loss_func=CrossEntropyLossFlat(),
-                   metrics=accuracy, cbs=cbs)
+def update_section(args, device, dls):
+    print(f"4. Topology update after the first epoch, CIFAR-10 MLP at ε = 20, nn.Dropout, accuracy {args.accuracy} ({load()})")
+    profile = None
+    for backend in ('sparse', 'masked'):
+        for method in (SET, AccSET, BMSA):
+            cb = timed(method, args.accuracy)(seed=0)
+            cb.profile = backend == 'sparse' and method is BMSA
+            model = make_model('cifar10', backend, epsilon=20, device=device)
+            before = connections(model)
+            epoch, learn = epoch_time(dls, model, 'cifar10', cbs=[cb], excluded=lambda: cb.update_times[0])   # the update runs in epoch 2
+            update = cb.update_times[0]
+            print(f"  {'compressed' if backend == 'sparse' else 'masked':<10} {method.__name__:<6} update {update:6.3f} s = "
+                  f"{100 * update / epoch:5.2f} % of its {epoch:6.2f} s epoch; connections {before:,} → {connections(learn.model):,}")
+            if cb.profile: profile = cb.profiled
+    if profile is not None:
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats('cumulative').print_stats(14)
+        lines = [l for l in out.getvalue().splitlines() if l.strip()]
+        start = next(i for i, l in enumerate(lines) if 'ncalls' in l)
+        print("  Profile of BMSA's first update on the compressed backend (cumulative seconds):")
+        for l in lines[start:start + 15]: print("   " + l[:150])
+    print()
 
 
-def fast_dropout(model):
-    for name, m in model.named_children():
-        if type(m) is nn.Dropout: setattr(model, name, FastDropout(m.p))
-    return model
-
-
-def run(dls, label, model, cb=None, epochs=1):
-    "Fit `epochs` epochs; return (epoch times, the callback, connections per epoch, final accuracy)."
-    set_seed(0)
-    timer = EpochTimer()
-    learn = learner(dls, model)
-    with learn.no_bar(), learn.no_logging(): learn.fit(epochs, cbs=[timer] + ([cb] if cb else []))
-    counts = [row[3] for row in learn.recorder.values] if cb else [sum(p.numel() for n, p in model.named_parameters() if 'weight' in n)] * epochs
-    acc = learn.recorder.values[-1][2]
-    print(f"  {label:<44} epoch " + ", ".join(f"{t:6.2f} s" for t in timer.times)
-          + f"   connections {', '.join(f'{c:,}' for c in counts)}   accuracy {acc:.3f}", flush=True)
-    return timer.times, cb, counts, learn
+def make_dls(args, name, device):
+    if args.data == 'real':
+        try: return real_dls(name, args.batches, device)
+        except Exception as e: print(f"  {name}: real data not available ({type(e).__name__}: {str(e).splitlines()[0]}); random images instead")
+    return synthetic_dls(name, args.batches, device)
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--data', choices=['cifar10', 'random'], default='cifar10')
-    p.add_argument('--n-train', type=int, default=None, help='stratified training subset (default: all 50,000)')
-    p.add_argument('--n-valid', type=int, default=None, help='stratified validation subset (default: all 10,000)')
-    p.add_argument('--threads', type=int, default=2)
-    p.add_argument('--epsilons', type=float, nargs='*', default=[5, 10, 20, 40])
-    p.add_argument('--skip-dense', action='store_true', help='skip the dense and masked runs (the slow ones)')
-    p.add_argument('--scale', action='store_true', help='also run BMSA on a 3072-N-N-N-10 sparse MLP (in a fresh process)')
-    p.add_argument('--scale-only', action='store_true', help='only the scale run, in this process')
-    p.add_argument('--scale-neurons', type=int, default=100_000)
-    p.add_argument('--scale-steps', type=int, default=3, help='training batches of 100 per epoch in the scale run')
-    p.add_argument('--scale-epochs', type=int, default=4, help='epochs of the scale run (BMSA removes on the third update)')
+    p.add_argument('--quick', action='store_true', help='fewer batches, densities and repeats (a few minutes)')
+    p.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
+    p.add_argument('--threads', type=int, default=1, help='CPU threads (1 on a shared machine)')
+    p.add_argument('--batches', type=int, default=None, help='training batches per timed epoch (default 10, quick 5)')
+    p.add_argument('--repeats', type=int, default=None, help='measurements per row, the fastest counts (default 2, quick 1)')
+    p.add_argument('--data', choices=['synthetic', 'real'], default='synthetic')
+    p.add_argument('--densities', type=float, nargs='*', default=None, help='densities of the sweep (default 5 %% … 50 %%)')
+    p.add_argument('--accuracy', type=float, default=0.45, help="the epoch accuracy AccSET and BMSA see in section 4")
+    p.add_argument('--sections', type=int, nargs='*', default=[0, 1, 2, 3, 4], help='which sections to run')
     args = p.parse_args()
+    if args.threads < 1: p.error(f"--threads must be at least 1; got {args.threads}")
+    args.batches = args.batches or (5 if args.quick else 10)
+    args.repeats = args.repeats or (1 if args.quick else 2)
+    args.densities = args.densities or ([0.1, 0.3, 0.5] if args.quick else [0.05, 0.1, 0.2, 0.3, 0.4, 0.5])
     torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    if device.type == 'cuda' and not torch.cuda.is_available(): p.error("--device cuda, but CUDA is not available")
     warnings.filterwarnings('ignore', category=UserWarning)
-    if args.scale_only: return scale_run(args)
-
-    got = cifar_dls(args) if args.data == 'cifar10' else None
-    if got is None:
-        n_train, n_valid = args.n_train or 50_000, args.n_valid or 10_000
-        dls, data = random_dls(n_train, n_valid), 'random data (uniform uint8 pixels, random labels)'
-    else: dls, data = got
-    n_train, n_valid = len(dls.train.dataset), len(dls.valid.dataset)
-    print(f"Data: {data}, {n_train:,} training and {n_valid:,} validation images, batch 100 "
-          f"({len(dls.train)} + {len(dls.valid)} batches per epoch)")
-    load = os.getloadavg()[0]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, "
-          f"load average before {load:.2f}")
-    if torch.get_num_threads() > 1 and load + torch.get_num_threads() > (os.cpu_count() or 1) + 0.5:
-        print("  Warning: the machine is busy. With more threads than free cores, OpenMP's spin-waiting can make every "
-              "variant several times slower (we measured 20 ms → 570 ms per sparse step); use --threads 1, or set "
-              "OMP_WAIT_POLICY=PASSIVE before starting Python.")
+    name = torch.cuda.get_device_name(device) if device.type == 'cuda' else f"CPU, {torch.get_num_threads()} thread(s)"
+    print(f"torch {torch.__version__} on {name}; {load()}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}; "
+          f"{args.batches} training batches per timed epoch, best of {args.repeats}; data: {args.data}")
     print()
-
-    print(f"1. One epoch of {'-'.join(map(str, CIFAR))} (training + validation), ε = 20, SGD momentum 0.9, dropout 0.3")
-    results = {}
-    if not args.skip_dense:
-        results['dense'] = run(dls, 'dense nn.Linear, nn.Dropout', paper_mlp('cifar10'))[0][0]
-        results['dense_fast'] = run(dls, 'dense nn.Linear, FastDropout', fast_dropout(paper_mlp('cifar10')))[0][0]
-        times, cb, counts, _ = run(dls, 'masked backend, BMSA', paper_mlp('cifar10'), timed(BMSA)(seed=0), epochs=2)
-        results['masked'], results['masked_update'] = times[0], cb.update_times[0]
-    times, cb, counts, learn = run(dls, 'sparse backend, BMSA', paper_mlp('cifar10'), timed(BMSA)(seed=0, backend='sparse'), epochs=2)
-    results['sparse'], results['sparse_update'], results['sparse_2'] = times[0], cb.update_times[0], times[1]
-    bmsa_counts = counts
-    times, cb, counts, _ = run(dls, 'sparse backend, SET', paper_mlp('cifar10'), timed(SET)(seed=0, backend='sparse'), epochs=2)
-    results['set_update'], results['set_epoch'] = cb.update_times[0], times[0]
-    print()
-    if 'dense' in results:
-        print(f"  per-epoch speed-up of the sparse backend: {results['dense'] / results['sparse']:.1f}× over dense nn.Linear, "
-              f"{results['dense_fast'] / results['sparse']:.1f}× over dense with FastDropout, "
-              f"{results['masked'] / results['sparse']:.1f}× over the masked backend "
-              f"(masked is {results['masked'] / results['dense']:.2f}× dense)")
-    print(f"  topology update after epoch 1, sparse backend: BMSA {results['sparse_update']:.3f} s = "
-          f"{100 * results['sparse_update'] / results['sparse']:.2f} % of its epoch "
-          f"(grows {bmsa_counts[0]:,} → {bmsa_counts[1]:,} connections, target='dense'); "
-          f"SET {results['set_update']:.3f} s = {100 * results['set_update'] / results['set_epoch']:.2f} % of its epoch")
-    if 'masked_update' in results:
-        print(f"  topology update after epoch 1, masked backend: BMSA {results['masked_update']:.3f} s = "
-              f"{100 * results['masked_update'] / results['masked']:.2f} % of its epoch")
-    print(f"  sparse backend, epoch 2 with {bmsa_counts[1]:,} connections: {results['sparse_2']:.2f} s")
-    print()
-
-    print("2. Sparse backend (BMSA), one epoch at several ε: time follows the number of connections")
-    rows = []
-    for eps in args.epsilons:
-        eps = int(eps) if eps == int(eps) else eps
-        times, cb, counts, _ = run(dls, f'ε = {eps}', paper_mlp('cifar10'), BMSA(epsilon=eps, seed=0, backend='sparse'))
-        rows.append((eps, counts[0], times[0]))
-    print()
-    print(f"  {'ε':>4} {'connections':>12} {'epoch (s)':>10} {'µs per connection per epoch':>28}")
-    for eps, n, t in rows: print(f"  {eps:>4} {n:>12,} {t:>10.2f} {1e6 * t / n:>28.2f}")
-    print()
-
-    if args.scale:      # a fresh process, so that its peak memory is its own
-        sys.stdout.flush()
-        subprocess.run([sys.executable, __file__, '--scale-only', '--threads', str(args.threads), '--scale-neurons',
-                        str(args.scale_neurons), '--scale-steps', str(args.scale_steps), '--scale-epochs', str(args.scale_epochs)])
-    print(f"load average after {os.getloadavg()[0]:.2f}")
-
-
-def peak_rss_mb():
-    "This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited from the parent process)."
-    try:
-        for line in Path('/proc/self/status').read_text().splitlines():
-            if line.startswith('VmHWM:'): return int(line.split()[1]) / 1024
-    except OSError: pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def scale_run(args):
-    n = args.scale_neurons
-    sizes = (3072, n, n, n, 10)
-    print(f"3. Scale: BMSA (target='initial'), sparse backend, {'-'.join(map(str, sizes))} MLP at ε = 20, random inputs")
-    rss0 = peak_rss_mb()
-    print(f"  threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.2f}")
-    start = time.perf_counter()
-    model = sparse_mlp(sizes, epsilon=20, generator=torch.Generator().manual_seed(0))
-    built = time.perf_counter() - start
-    total = sum(s1 * s2 for s1, s2 in zip(sizes[:-1], sizes[1:]))
-    print(f"  built in {built:.1f} s: {connections(model):,} connections of {total:,} possible "
-          f"({connections(model) / total:.5%}); per layer {', '.join(f'{c:,}' for c in layer_connections(model))}")
-    dls = random_dls(100 * args.scale_steps, 100, n_in=3072, seed=1)
-    timer, cb = EpochTimer(), timed(BMSA)(epsilon=20, seed=0, target='initial', backend='sparse')
-    learn = learner(dls, model)
-    with learn.no_bar(), learn.no_logging(): learn.fit(args.scale_epochs, cbs=[timer, cb])
-    steps = len(dls.train)
-    print(f"  {args.scale_epochs} epochs of {steps} training + {len(dls.valid)} validation batches of 100: "
-          + ", ".join(f"{t:.1f} s" for t in timer.times)
-          + f" (≈ {min(timer.times) / (steps + len(dls.valid)):.2f} s per batch)")
-    for i, (h, t) in enumerate(zip(cb.history, cb.update_times)):
-        layers = h['layers']
-        print(f"  topology update {i + 1}: {t:.1f} s; removed {[l['removed'] for l in layers]}, "
-              f"added {[l['added'] for l in layers]}, connections {[l['connections'] for l in layers]}")
-    print(f"  peak RSS {peak_rss_mb():,.0f} MB (of which {rss0:,.0f} MB before building the model: Python, torch, fastai); "
-          f"the dense float32 weights alone would take {4 * total / 2**30:,.0f} GB")
-    print()
+    if 0 in args.sections: kernel_section(args, device)
+    cifar = make_dls(args, 'cifar10', device)
+    dense = {}
+    for fast in (False, True):
+        if 1 in args.sections: dense[fast] = cifar_section(args, device, cifar, fast)['dense nn.Linear']
+        if 2 in args.sections:
+            if fast not in dense: dense[fast] = measure({'d': lambda: make_model('cifar10', fast=fast, device=device)}, cifar, 'cifar10', args.repeats)['d']
+            sweep_section(args, device, cifar, fast, dense[fast])
+        if 3 in args.sections: fashion_section(args, device, fast)
+    if 4 in args.sections: update_section(args, device, cifar)
+    print(f"done; {load()}")
 
 
 if __name__ == '__main__':

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The GPU check of issue 12, for a fresh CUDA machine without internet, run from the repository root:
+#   bash scripts/gpu_check.sh            (writes $OUT/*.txt; OUT defaults to ./gpu_out)
+# It installs bmsa (no dependencies) into the machine's Python, plus the pure-Python packages its image lacks from the
+# wheel folder .whl/ if present (carry it), then, each under its own time limit so the whole stays within ~8 minutes:
+#   1. the device tests and the backend notebooks with CUDA available  -> $OUT/tests_device.txt
+#   2. the backend benchmark on the GPU, quick                           -> $OUT/bench_cuda.txt
+#   3. the rest of the test suite, in parallel, as far as time allows   -> $OUT/tests_all.txt
+# $OUT/gpu_check.txt holds the environment, each step's exit status and its wall time.
+set -u
+cd "$(dirname "$0")/.."
+OUT=${OUT:-gpu_out}; mkdir -p "$OUT"
+log="$OUT/gpu_check.txt"; : > "$log"
+say() { echo "$*" | tee -a "$log"; }
+step() {  # step NAME SECONDS FILE COMMAND...: run with a time limit, record its status and wall time
+  local name=$1 limit=$2 file=$3; shift 3
+  local start=$SECONDS
+  timeout --signal=INT --kill-after=15 "$limit" "$@" > "$OUT/$file" 2>&1
+  local status=$?
+  say "$name: exit $status$([ $status -eq 124 ] && echo ' (time limit reached)') after $((SECONDS - start)) s -> $OUT/$file"
+}
+
+PY=${PY:-python3}
+[ -x .venv/bin/python ] && .venv/bin/python -c 'import torch, fastai' 2>/dev/null && PY=.venv/bin/python
+say "date $(date -u +%FT%TZ); python $($PY -c 'import sys; print(sys.executable, sys.version.split()[0])')"
+say "$($PY -c 'import torch; print("torch", torch.__version__, "cuda available:", torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")' 2>&1)"
+if command -v nvidia-smi >/dev/null; then nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader >> "$log" 2>&1
+else say "nvidia-smi not found"; fi
+
+missing() { $PY - <<'EOF'
+import importlib.util
+need = ['fastai', 'fastcore', 'fastprogress', 'fasttransform', 'plum', 'nbdev', 'execnb', 'IPython', 'matplotlib', 'pytest', 'ipywidgets']
+print(' '.join(m for m in need if importlib.util.find_spec(m) is None))
+EOF
+}
+lacking=$(missing)
+if [ -n "$lacking" ] && ls .whl/*.whl >/dev/null 2>&1; then
+  say "installing from .whl/ (missing: $lacking)"
+  $PY -m pip install --no-index --no-deps --quiet .whl/*.whl >> "$log" 2>&1 || say "pip install from .whl/ failed"
+  lacking=$(missing)
+fi
+[ -n "$lacking" ] && say "still missing (tests that need them will fail): $lacking"
+$PY -m pip install --no-deps --no-build-isolation --quiet -e . >> "$log" 2>&1 || say "pip install -e . failed; using the source tree on PYTHONPATH"
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" OMP_NUM_THREADS=2 MPLBACKEND=Agg
+[ -z "${BMSA_DATA:-}" ] && [ -d .gpudata ] && export BMSA_DATA="$PWD/.gpudata"
+say "bmsa from $($PY -c 'import bmsa; print(bmsa.__file__)' 2>&1)"
+xdist=$($PY -c 'import xdist' 2>/dev/null && echo "-n 6" || echo "")
+
+step "1. device tests and backend notebooks (CUDA)" 170 tests_device.txt \
+  $PY -m pytest -q -p no:cacheprovider tests/test_device.py tests/test_notebooks.py $xdist \
+      -k "test_device or 02_sparse or 02a_masked or 02b_compressed or 03_dst or 04_set or 05_accset or 06_bmsa"
+step "2. benchmark on the GPU" 150 bench_cuda.txt \
+  $PY scripts/bench_backends.py --device cuda --quick --threads 2
+step "3. the rest of the test suite" 140 tests_all.txt \
+  $PY -m pytest -q -p no:cacheprovider tests $xdist \
+      -k "not (test_device or 02_sparse or 02a_masked or 02b_compressed or 03_dst or 04_set or 05_accset or 06_bmsa)"
+say "summaries:"
+for f in tests_device tests_all; do say "  $f: $(grep -E '(passed|failed|error)' "$OUT/$f.txt" | tail -1)"; done
+say "done $(date -u +%FT%TZ) after $SECONDS s"
