@@ -7,11 +7,12 @@ Docs: https://bmsa-dev.github.io/bmsa/dst.html.md"""
 # %% auto #0
 __all__ = ['check_zeta', 'check_seed', 'check_accuracy', 'ConnectionCount', 'DynamicSparseTraining']
 
-# %% ../nbs/03_dst.ipynb #73e73a77
+# %% ../nbs/03_dst.ipynb #e56573f5
 import math
 import torch
 from torch import nn
 from fastcore.basics import store_attr, patch
+from fastcore.imports import noop
 from fastai.callback.core import Callback
 from fastai.callback.schedule import LRFinder
 from fastai.learner import Recorder, Metric
@@ -21,7 +22,7 @@ from .sparse import (is_sparse, sparse_layers, named_sparse_layers, connections,
                          format_sparsity_summary)
 from .masked import sparsify, sparse_inits, select_layers, to_backend
 
-# %% ../nbs/03_dst.ipynb #f804a4ef
+# %% ../nbs/03_dst.ipynb #64e64543
 def check_zeta(zeta):
     "Raise a clear error unless ζ is in (0, 1)."
     if isinstance(zeta, bool) or not isinstance(zeta, (int, float)) or not (0 < zeta < 1):
@@ -43,7 +44,7 @@ def check_accuracy(accuracy, metric='accuracy', epoch=None):
         raise ValueError(f"The validation {metric}{where} is {accuracy!r}, outside [0, 1]. AccSET's and BMSA's θ need an "
                          "accuracy as a share (0.83, not 83 %): give a metric that returns one.")
 
-# %% ../nbs/03_dst.ipynb #834338ab
+# %% ../nbs/03_dst.ipynb #e99fa4b1
 class ConnectionCount(Metric):
     "A fastai metric column: the number of connections of `model` during the epoch."
     def __init__(self, model): self.model = model
@@ -54,7 +55,7 @@ class ConnectionCount(Metric):
     @property
     def name(self): return 'connections'
 
-# %% ../nbs/03_dst.ipynb #4fcaf18f
+# %% ../nbs/03_dst.ipynb #655a94ac
 class DynamicSparseTraining(Callback):
     "Make a dense model sparse and update its topology between training epochs; subclasses supply the rules."
     order = Recorder.order + 1
@@ -108,7 +109,7 @@ class DynamicSparseTraining(Callback):
         if self.new_weight_std == 0: return torch.zeros(n)
         return torch.randn(n, generator=self.generator) * self.new_weight_std
 
-# %% ../nbs/03_dst.ipynb #9e17de6b
+# %% ../nbs/03_dst.ipynb #16cee9b8
 @patch
 def update_layer(self:DynamicSparseTraining, connections, accuracy=None):
     "Prune, then grow, one layer; return the removed and the added positions."
@@ -145,7 +146,7 @@ def update_topology(self:DynamicSparseTraining, accuracy=None, epoch=None):
         layers.append(dict(name=name, removed=len(removed), added=len(added), connections=len(view)))
     self.history.append(dict(epoch=epoch, accuracy=accuracy, layers=layers))
 
-# %% ../nbs/03_dst.ipynb #28b09696
+# %% ../nbs/03_dst.ipynb #6698e7f0
 @patch
 def sparsify(self:DynamicSparseTraining):
     "Make the learner's model sparse if it has no sparse layer yet (Algorithm 1, lines 3–5); check the settings otherwise."
@@ -206,7 +207,8 @@ def after_epoch(self:DynamicSparseTraining):
 
 @patch
 def after_fit(self:DynamicSparseTraining):
-    if not self.in_lr_find: self.learn.logger(format_sparsity_summary(self.learn.model))
+    "Print the per-layer sparsity summary, unless logging is off (`learn.no_logging()`) or this was `lr_find`."
+    if not self.in_lr_find and self.learn.logger is not noop: print(format_sparsity_summary(self.learn.model))
 
 @patch
 def _accuracy_index(self:DynamicSparseTraining):
