@@ -207,7 +207,7 @@ class RebuildDataParallel(Callback):
     def before_fit(self): self.rebuilds = 0
     def before_train(self): self.rebuilds += refresh_data_parallel(self.learn)
 
-# %% ../nbs/02c_distributed.ipynb #66593d84
+# %% ../nbs/02c_distributed.ipynb #d4f321a4
 class DataParallelTrainer(DistributedTrainer):
     "fastai's `DistributedTrainer` for GPUs (NCCL) and CPUs (gloo): each batch of the Learner is split over the processes."
     def __init__(self, sync_bn=None, **kwargs):
@@ -223,7 +223,9 @@ class DataParallelTrainer(DistributedTrainer):
                                  f"divisible by {n}.")
         self.batch_sizes = [dl.bs for dl in self.dls.loaders]
         for dl in self.dls.loaders: dl.bs //= n
-        super().before_fit()
+        with warnings.catch_warnings():     # PyTorch 2.14 renames broadcast_buffers, which Accelerate still passes
+            warnings.filterwarnings('ignore', message='.*broadcast_buffers.*deprecated')
+            super().before_fit()
 
     def _wrap_dl(self, dl): return dl if isinstance(dl, DistributedDL) else ShardedDL(dl, device=self.learn.model.device)
 
@@ -244,6 +246,7 @@ def data_parallel(learn, **kwargs):
     learn.add_cbs(added); learn.remove_cbs(hidden)
     try: yield is_main_process()
     finally:
+        if isinstance(learn.model, DistributedDataParallel): added[0].after_fit()   # interrupted: unwrap model and loaders
         learn.remove_cbs(added); learn.add_cbs(hidden)
 
 # %% ../nbs/02c_distributed.ipynb #8a9da62a

@@ -67,6 +67,9 @@ def worker(out):
     try: assert_same_topology(model); results['divergence'] = 'not caught'
     except RuntimeError as e: results['divergence'] = str(e)
     torch.save(results, Path(out) / f'rank{rank()}.pt')
+    from bmsa.train import run                                  # bmsa-train, as `torchrun ... bmsa-train ...` runs it
+    run(['--method', 'bmsa', '--backend', 'sparse', '--epochs', '2', '--n-train', '600', '--n-valid', '200',
+         '--bs', '100', '--out', str(Path(out) / 'run')])
     print(f"rank {rank()}: {len(CASES)} cases trained, DDP rebuilds {[results[f'{m}-{b}']['rebuilds'] for m, b in CASES]}")
 
 
@@ -80,11 +83,16 @@ def torchrun(*args, nproc=2, timeout=300, env=None):
 
 
 @pytest.fixture(scope='module')
-def two_ranks(tmp_path_factory):
+def launched(tmp_path_factory):
+    "Launch the worker on two processes once for all the tests here; return its folder and what it printed."
     out = tmp_path_factory.mktemp('ranks')
     printed = torchrun(__file__, 'worker', out)
     print(printed)
-    return [torch.load(out / f'rank{r}.pt', weights_only=False) for r in range(2)]
+    return out, printed
+
+@pytest.fixture(scope='module')
+def two_ranks(launched):
+    return [torch.load(launched[0] / f'rank{r}.pt', weights_only=False) for r in range(2)]
 
 
 @pytest.mark.parametrize('method,backend', CASES)
@@ -110,6 +118,22 @@ def test_shared_seed_accuracy_and_divergence(two_ranks):
     assert two_ranks[0]['seed'] == two_ranks[1]['seed']
     assert two_ranks[0]['accuracy'] == two_ranks[1]['accuracy'] == pytest.approx(25 / 40)   # not (0.5 + 1) / 2
     for r in two_ranks: assert 'sparse layer 0 on rank 1' in r['divergence'], r['divergence']
+
+
+def test_bmsa_train_writes_once_and_resumes_on_one_process(launched, capsys):
+    out, printed = launched
+    run_dir = out / 'run'
+    assert printed.count(' epoch ') == 1                        # one table: only rank 0 prints
+    assert printed.count('finished in') == 1
+    from bmsa.runs import read_log, load_checkpoint
+    assert [r['epoch'] for r in read_log(run_dir / 'log.csv')] == [0, 1]
+    state = load_checkpoint(run_dir)
+    assert state['epoch'] == 2 and not any(k.startswith('module.') for k in state['model'])
+    from bmsa.train import run
+    run(['--resume', str(run_dir), '--epochs', '3'])             # one process continues the two-process run
+    rows = read_log(run_dir / 'log.csv')
+    assert [r['epoch'] for r in rows] == [0, 1, 2] and load_checkpoint(run_dir)['epoch'] == 3
+    assert rows[2]['accuracy'] > 0.5
 
 
 if __name__ == '__main__' and sys.argv[1:2] == ['worker']: worker(sys.argv[2])
