@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from fastai.callback.core import Callback
+from fastai.torch_core import get_model   # issue 13: checkpoints hold the model without its DDP wrapper
 from .sparse import layer_connections
 from .dst import DynamicSparseTraining
 
@@ -153,7 +154,7 @@ def checkpoint_path(folder): return Path(folder) / 'checkpoints' / 'last.pt'
 
 def checkpoint_bytes(learn, epoch, log_rows, settings=None):
     "The checkpoint of `learn` after `epoch` completed epochs, serialised (a copy: training may go on)."
-    state = dict(format=CHECKPOINT_FORMAT, epoch=epoch, log=log_rows, settings=settings, model=learn.model.state_dict(),
+    state = dict(format=CHECKPOINT_FORMAT, epoch=epoch, log=log_rows, settings=settings, model=get_model(learn.model).state_dict(),
                  opt=learn.opt.state_dict(), training=training_state(learn))
     buffer = io.BytesIO(); torch.save(state, buffer)
     return buffer.getvalue()

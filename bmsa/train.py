@@ -95,10 +95,12 @@ def learner_for(settings):
 # %% ../nbs/07a_train.ipynb #ce665a9a
 def _fit(learn, epochs, cbs, show_progress, first_epoch=0):
     from bmsa.runs import RunFolder, RunInterrupted, PrintTable
+    from bmsa.distributed import data_parallel    # issue 13: data-parallel when launched by torchrun / accelerate launch
     try:
-        if show_progress: learn.fit(epochs, cbs=cbs)
-        else:
-            with learn.no_bar(): learn.fit(epochs, cbs=cbs + [PrintTable(first_epoch)])
+        with data_parallel(learn):
+            if show_progress: learn.fit(epochs, cbs=cbs)
+            else:
+                with learn.no_bar(): learn.fit(epochs, cbs=cbs + [PrintTable(first_epoch)])
     except KeyboardInterrupt:
         folder = next((cb for cb in cbs if isinstance(cb, RunFolder)), None)
         if folder is None: raise
@@ -117,6 +119,8 @@ def train(out=None, threads=None, show_progress=True, cbs=None, **settings):
     "Train the paper's MLP with `settings` (see `default_settings`); with `out`, into a run folder that can be resumed."
     settings = check_settings(settings); check_threads(threads)
     import torch
+    from bmsa.distributed import is_main_process  # issue 13: only rank 0 checks, locks and writes the run folder
+    if not is_main_process(): out = None
     from bmsa.runs import RunLock, RunError, RunFolder, stored_state, run_files, remove_stale_temporaries, atomic_write_text
     from bmsa.data import locate_dataset
     if threads: torch.set_num_threads(threads)
@@ -172,6 +176,8 @@ def resume(run_dir, threads=None, show_progress=True, **overrides):
                          "Resume with no settings (or the same ones), or start a new run with another --out.")
     check_settings({**config, 'epochs': epochs}); check_threads(threads)
     import torch
+    from bmsa.distributed import is_main_process, follow_resume   # issue 13: rank 0 owns the folder, the others read it
+    if not is_main_process(): return follow_resume(run_dir, threads, show_progress, epochs=epochs)
     from bmsa.runs import (RunLock, RunError, RunFolder, load_checkpoint, checkpoint_path, restore_training_state,
                            remove_stale_temporaries, repair_run_files, atomic_write_text)
     with RunLock(run_dir):
@@ -273,6 +279,8 @@ def run(argv=None):
     explicit = vars(parser(explicit_only=True).parse_args(argv))
     run_dir, out, threads = args.pop('resume'), args.pop('out'), args.pop('threads')
     start, show = time.time(), sys.stdout.isatty()
+    if int(os.environ.get('WORLD_SIZE', 1)) > 1:  # issue 13: launched by torchrun / accelerate launch (bmsa.distributed)
+        from bmsa.distributed import start_distributed; start_distributed()
     try:
         if run_dir is not None:
             if out is not None and Path(out).resolve() != Path(run_dir).resolve():
