@@ -7,7 +7,7 @@ Docs: https://bmsa-dev.github.io/bmsa/dst.html.md"""
 # %% auto #0
 __all__ = ['check_zeta', 'check_seed', 'check_accuracy', 'ConnectionCount', 'DynamicSparseTraining']
 
-# %% ../nbs/03_dst.ipynb #e56573f5
+# %% ../nbs/03_dst.ipynb #fa363215
 import math
 import torch
 from torch import nn
@@ -21,8 +21,9 @@ from .paper import paper_defaults
 from .sparse import (is_sparse, sparse_layers, named_sparse_layers, connections, layer_connections, check_epsilon,
                          format_sparsity_summary)
 from .masked import sparsify, sparse_inits, select_layers, to_backend
+from .distributed import shared_seed, global_accuracy, assert_same_topology
 
-# %% ../nbs/03_dst.ipynb #64e64543
+# %% ../nbs/03_dst.ipynb #a2198145
 def check_zeta(zeta):
     "Raise a clear error unless ζ is in (0, 1)."
     if isinstance(zeta, bool) or not isinstance(zeta, (int, float)) or not (0 < zeta < 1):
@@ -44,7 +45,7 @@ def check_accuracy(accuracy, metric='accuracy', epoch=None):
         raise ValueError(f"The validation {metric}{where} is {accuracy!r}, outside [0, 1]. AccSET's and BMSA's θ need an "
                          "accuracy as a share (0.83, not 83 %): give a metric that returns one.")
 
-# %% ../nbs/03_dst.ipynb #e99fa4b1
+# %% ../nbs/03_dst.ipynb #df5202e3
 class ConnectionCount(Metric):
     "A fastai metric column: the number of connections of `model` during the epoch."
     def __init__(self, model): self.model = model
@@ -55,7 +56,7 @@ class ConnectionCount(Metric):
     @property
     def name(self): return 'connections'
 
-# %% ../nbs/03_dst.ipynb #655a94ac
+# %% ../nbs/03_dst.ipynb #20f33f4b
 class DynamicSparseTraining(Callback):
     "Make a dense model sparse and update its topology between training epochs; subclasses supply the rules."
     order = Recorder.order + 1
@@ -89,9 +90,7 @@ class DynamicSparseTraining(Callback):
     @property
     def generator(self):
         "The callback's random generator (masks and growth), seeded on first use."
-        if self._generator is None:
-            seed = self.seed if self.seed is not None else int(torch.randint(0, 2**62, (1,)))
-            self._generator = torch.Generator().manual_seed(seed)
+        if self._generator is None: self._generator = torch.Generator().manual_seed(shared_seed(self.seed))
         return self._generator
 
     # --- the rules: subclasses override these ------------------------------------------------------------------
@@ -109,7 +108,7 @@ class DynamicSparseTraining(Callback):
         if self.new_weight_std == 0: return torch.zeros(n)
         return torch.randn(n, generator=self.generator) * self.new_weight_std
 
-# %% ../nbs/03_dst.ipynb #16cee9b8
+# %% ../nbs/03_dst.ipynb #d5a42b73
 @patch
 def update_layer(self:DynamicSparseTraining, connections, accuracy=None):
     "Prune, then grow, one layer; return the removed and the added positions."
@@ -145,8 +144,9 @@ def update_topology(self:DynamicSparseTraining, accuracy=None, epoch=None):
         removed, added = self.update_layer(view, accuracy)
         layers.append(dict(name=name, removed=len(removed), added=len(added), connections=len(view)))
     self.history.append(dict(epoch=epoch, accuracy=accuracy, layers=layers))
+    assert_same_topology(self.learn.model)          # several processes: every rank must hold the same topology
 
-# %% ../nbs/03_dst.ipynb #6698e7f0
+# %% ../nbs/03_dst.ipynb #d4954e6c
 @patch
 def sparsify(self:DynamicSparseTraining):
     "Make the learner's model sparse if it has no sparse layer yet (Algorithm 1, lines 3–5); check the settings otherwise."
@@ -222,7 +222,7 @@ def _accuracy_index(self:DynamicSparseTraining):
 @patch
 def epoch_accuracy(self:DynamicSparseTraining):
     "The validation accuracy of the epoch that just ended, from the Recorder (checked to be a finite share)."
-    accuracy = float(self.recorder.values[-1][self._accuracy_index()])
+    accuracy = global_accuracy(self.learn, float(self.recorder.values[-1][self._accuracy_index()]))
     check_accuracy(accuracy, self.accuracy_metric, self.epochs_trained)
     return accuracy
 
