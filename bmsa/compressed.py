@@ -32,13 +32,28 @@ def sample_distinct(n, high, generator=None):
     while len(chosen) < n:
         missing, taken = n - len(chosen), len(chosen) / high
         draws = torch.randint(high, (int(missing / (1 - taken) * 1.05) + 16,), generator=generator, **cpu)
-        chosen = torch.cat([chosen, draws]).unique()
-    if len(chosen) > n: chosen = chosen[torch.randperm(len(chosen), generator=generator, **cpu)[:n]].sort().values
+        chosen = _sorted_unique(torch.cat([chosen, draws]))
+    if len(chosen) > n:                       # a uniform subset of n, kept in order (a mask instead of a second sort)
+        keep = torch.zeros(len(chosen), dtype=torch.bool, **cpu)
+        keep[torch.randperm(len(chosen), generator=generator, **cpu)[:n]] = True
+        chosen = chosen[keep]
     return chosen
+
+def _sorted_unique(t):
+    "`t.unique()` (sorted, without repeats), with one sort."
+    t = t.sort().values
+    if len(t) < 2: return t
+    keep = torch.ones(len(t), dtype=torch.bool, device=t.device)
+    keep[1:] = t[1:] != t[:-1]
+    return t[keep]
 
 def _rank_to_position(ranks, occupied):
     "The empty positions of the given `ranks` among the positions not in the sorted, distinct `occupied` ones."
     empty_before = occupied - torch.arange(len(occupied), device=occupied.device)   # empty positions before each occupied one
+    if len(ranks) > len(occupied) and bool((ranks[1:] > ranks[:-1]).all()):
+        # many sorted ranks: search the occupied ones among the ranks instead (the shorter list), then count
+        below = torch.searchsorted(ranks, empty_before)               # ranks below each g_j: g_j <= ranks[t] iff below <= t
+        return ranks + torch.bincount(below, minlength=len(ranks) + 1).cumsum(0)[:len(ranks)]
     return ranks + torch.searchsorted(empty_before, ranks, right=True)
 
 def sample_free_positions(occupied, size, n, generator=None):
@@ -393,16 +408,30 @@ def add_connections(self:SparseLinear, positions, values, opt=None):
     if len(positions) == 0: return
     values = torch.as_tensor(values, device=device).reshape(-1)
     if len(values) != len(positions): raise ValueError(f"{len(positions)} positions but {len(values)} values.")
-    new, order = positions.sort()
-    _check_positions(new, self.size)
-    existing, n, k = self.connection_positions(), self._n, len(new)
-    insert = torch.searchsorted(existing, new)                    # merge two sorted lists without sorting again
-    if n and (existing[insert.clamp(max=n - 1)] == new).any(): raise ValueError("Cannot add a connection that already exists.")
-    new_to = insert + torch.arange(k, device=device)
-    is_new = torch.zeros(n + k, dtype=torch.bool, device=device); is_new[new_to] = True
-    kept_to = (~is_new).nonzero().squeeze(1)
-    merged = torch.empty(n + k, dtype=torch.long, device=device); merged[kept_to] = existing; merged[new_to] = new
-    self._relayout(merged, torch.arange(n, device=device), kept_to, new_to, values[order], opt)
+    if len(positions) > 1 and not (positions[1:] > positions[:-1]).all():
+        positions, order = positions.sort(); values = values[order]
+    _check_positions(positions, self.size)
+    existing, n, k = self.connection_positions(), self._n, len(positions)
+    new_to, kept_to = _merge_slots(existing, positions)
+    merged = torch.empty(n + k, dtype=torch.long, device=device); merged[kept_to] = existing; merged[new_to] = positions
+    self._relayout(merged, torch.arange(n, device=device), kept_to, new_to, values, opt)
+
+def _merge_slots(existing, new):
+    "Where the sorted `existing` and sorted `new` positions go in their merged order (binary searches of the shorter list)."
+    n, k = len(existing), len(new)
+    def places(short, long):                  # the merged index of each of `short`, and whether one is also in `long`
+        before = torch.searchsorted(long, short)
+        clash = len(long) > 0 and bool((long[before.clamp(max=len(long) - 1)] == short).any())
+        return before + torch.arange(len(short), device=short.device), clash
+    def rest(taken):                          # the merged indices not in `taken`
+        free = torch.ones(n + k, dtype=torch.bool, device=new.device); free[taken] = False
+        return free.nonzero().squeeze(1)
+    if k <= n:
+        new_to, clash = places(new, existing); kept_to = rest(new_to)
+    else:
+        kept_to, clash = places(existing, new); new_to = rest(kept_to)
+    if clash: raise ValueError("Cannot add a connection that already exists.")
+    return new_to, kept_to
 
 @patch
 @torch.no_grad()

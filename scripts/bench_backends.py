@@ -25,7 +25,7 @@ not depend on the pixels), or the real datasets through `bmsa.data.dataset_dls` 
 AccSET's and BMSA's updates depend on the epoch's validation accuracy; on random data that is 10 %, so section 4
 gives them `--accuracy` (0.45, about CIFAR-10's after one epoch) instead.
 """
-import argparse, cProfile, io, math, os, pstats, sys, time, warnings
+import argparse, contextlib, cProfile, io, math, os, pstats, sys, time, warnings
 from functools import partial
 
 import torch
@@ -119,7 +119,7 @@ def epoch_time(dls, model, name, cbs=(), excluded=lambda: 0.):
     "Seconds for one full epoch of dataset `name`, scaled from a warm epoch on `dls` less `excluded()` seconds; and the learner."
     timer = EpochTimer()
     learn = learner(dls, model)
-    with learn.no_bar(), learn.no_logging(), warnings.catch_warnings():
+    with learn.no_bar(), learn.no_logging(), warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter('ignore')
         learn.fit(2, cbs=[timer, *cbs])
     full = sum(FULL[name])
@@ -224,17 +224,21 @@ def timed(method, accuracy):
 
 def update_section(args, device, dls):
     print(f"4. Topology update after the first epoch, CIFAR-10 MLP at ε = 20, nn.Dropout, accuracy {args.accuracy} ({load()})")
+    print("   shares of the epoch before the update (SET's, whose topology keeps its size) and of the epoch after it")
     profile = None
     for backend in ('sparse', 'masked'):
+        before_epoch = None
         for method in (SET, AccSET, BMSA):
             cb = timed(method, args.accuracy)(seed=0)
             cb.profile = backend == 'sparse' and method is BMSA
             model = make_model('cifar10', backend, epsilon=20, device=device)
             before = connections(model)
             epoch, learn = epoch_time(dls, model, 'cifar10', cbs=[cb], excluded=lambda: cb.update_times[0])   # the update runs in epoch 2
+            before_epoch = before_epoch or epoch
             update = cb.update_times[0]
             print(f"  {'compressed' if backend == 'sparse' else 'masked':<10} {method.__name__:<6} update {update:6.3f} s = "
-                  f"{100 * update / epoch:5.2f} % of its {epoch:6.2f} s epoch; connections {before:,} → {connections(learn.model):,}")
+                  f"{100 * update / before_epoch:5.2f} % of {before_epoch:6.2f} s, {100 * update / epoch:5.2f} % of {epoch:6.2f} s; "
+                  f"connections {before:,} → {connections(learn.model):,}")
             if cb.profile: profile = cb.profiled
     if profile is not None:
         out = io.StringIO()
