@@ -1,4 +1,4 @@
-"""`SparseLinear`: a layer that stores only its connections, so a training step costs time and memory in proportion to the connections and not to the dense size. The same SET, AccSET and BMSA rules run on it unchanged.
+"""`SparseLinear`: a layer that stores only its connections, so a training step costs time and memory in proportion to the connections and not to the dense size, and that computes with dense kernels once it is dense enough for them to be faster. The same SET, AccSET and BMSA rules run on it unchanged.
 
 Docs: https://bmsa-dev.github.io/bmsa/compressed.html.md"""
 
