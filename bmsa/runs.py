@@ -49,6 +49,8 @@ def remove_stale_temporaries(folder):
 # %% ../nbs/07_runs.ipynb #ab292ade
 class RunError(Exception):
     "A run folder cannot be used as asked, or a run cannot go on; the message says why and what to do."
+    def __init__(self, message): super().__init__(message); self.message = message
+    def __str__(self): return self.message   # as given, even after fastai prefixes the callback's name to `args`
 
 class RunLock:
     "Exclusive ownership of run `folder` by this process: an OS lock on `folder`/.lock, released when the process ends."
@@ -60,7 +62,7 @@ class RunLock:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             self.fd = _lock_file(self.folder / '.lock')
-        except PermissionError as e:
+        except OSError as e:   # permission denied, a read-only file system, a path under a file...
             raise RunError(f"Cannot write into {self.folder} ({e.strerror}): choose a folder you can write to.") from None
 
     def release(self, clean=False):
@@ -98,13 +100,11 @@ def run_files(folder):
 def _dst_callbacks(learn): return [cb for cb in learn.cbs if isinstance(cb, DynamicSparseTraining)]
 
 def training_state(learn):
-    "Generators, smoothed loss and sparse-training history of `learn`, to resume it exactly."
-    state = dict(torch=torch.get_rng_state(), python=random.getstate(), numpy=np.random.get_state(),
-                 loaders=[getattr(dl, 'rng', random.Random()).getstate() for dl in learn.dls.loaders],
-                 smooth_loss=(learn.recorder.smooth_loss.count, learn.recorder.smooth_loss.val))
-    state['sparse_training'] = [dict(method=type(cb).__name__, generator=cb.generator.get_state(), history=cb.history)
-                                for cb in _dst_callbacks(learn)]
-    return state
+    "Generators, smoothed loss and sparse-training state of `learn`, to resume it exactly."
+    return dict(torch=torch.get_rng_state(), python=random.getstate(), numpy=np.random.get_state(),
+                loaders=[getattr(dl, 'rng', random.Random()).getstate() for dl in learn.dls.loaders],
+                smooth_loss=(learn.recorder.smooth_loss.count, learn.recorder.smooth_loss.val),
+                sparse_training=[cb.state_dict() for cb in _dst_callbacks(learn)])
 
 def restore_training_state(learn, state):
     "Put back what `training_state` took (the smoothed loss is restored by `RunFolder` when fitting starts)."
@@ -116,8 +116,7 @@ def restore_training_state(learn, state):
     torch.set_rng_state(state['torch']); random.setstate(state['python']); np.random.set_state(state['numpy'])
     for dl, s in zip(learn.dls.loaders, state['loaders']):
         if hasattr(dl, 'rng'): dl.rng.setstate(s)
-    for cb, s in zip(callbacks, state['sparse_training']):
-        cb.generator.set_state(s['generator']); cb.history = list(s['history'])
+    for cb, s in zip(callbacks, state['sparse_training']): cb.load_state_dict(s)
 
 # %% ../nbs/07_runs.ipynb #6863065a
 class TrainingDiverged(RunError):
@@ -142,7 +141,7 @@ def check_finite(row, model, epoch, lr=None):
     values, weights = non_finite(row.items()), non_finite(model.named_parameters())
     if not (values or weights): return
     what = ([f"{', '.join(values)} {'is' if len(values) == 1 else 'are'} not finite"] if values else []) + \
-           ([f"the weights of {', '.join(weights)} hold inf or nan"] if weights else [])
+           ([f"the weights of {', '.join(weights[:3])}{' and more' if len(weights) > 3 else ''} hold inf or nan"] if weights else [])
     lr_hint = f" (it is {lr:g})" if lr is not None else ''
     raise TrainingDiverged(f"Training diverged in epoch {epoch}: {'; '.join(what)}. Nothing of this epoch was saved. "
                            f"Try a smaller learning rate{lr_hint} in a new run, e.g. 10 times smaller.")
@@ -305,6 +304,7 @@ class PrintTable(Callback):
         self.old_logger, self.learn.logger = self.learn.logger, self._row
         self._row(self.recorder.metric_names, header=True)
     def _row(self, values, header=False):
+        if isinstance(values, str): return print(values, flush=True)   # a callback's message, e.g. a sparsity summary
         values = list(values)
         if not header: values[0] += self.first_epoch
         print('  '.join(f"{v:>11.6f}" if isinstance(v, float) else f"{str(v):>11}" for v in values), flush=True)

@@ -221,13 +221,14 @@ def resume(run_dir, threads=None, show_progress=True, **overrides):
 def run_model(run_dir):
     "The model of run folder `run_dir` as its last checkpoint holds it, and the number of epochs done."
     config = read_config(run_dir)
+    from fastcore.basics import noop
     from fastai.learner import Learner
     from fastai.torch_core import set_seed
     from bmsa.models import paper_mlp
     from bmsa.runs import load_checkpoint
     state = load_checkpoint(run_dir)
     set_seed(config['seed'])
-    learn = Learner(None, paper_mlp(config['dataset']), cbs=sparse_training_callback(**config))
+    learn = Learner(None, paper_mlp(config['dataset']), loss_func=noop, cbs=sparse_training_callback(**config))   # no data
     learn.model.load_state_dict(state['model'])
     return learn.model, state['epoch']
 
@@ -271,7 +272,7 @@ def parser(explicit_only=False):
 def _user_errors():
     "The exceptions that carry a message for the user (`bmsa.runs.RunError` only once bmsa.runs was imported)."
     runs = sys.modules.get('bmsa.runs')
-    return (ValueError, OSError) + ((runs.RunError,) if runs else ())
+    return (ValueError, OSError, ArithmeticError) + ((runs.RunError,) if runs else ())
 
 def run(argv=None):
     "Parse `argv` like `bmsa-train`, train or resume, print a summary line and return the `Learner`."
@@ -297,7 +298,7 @@ def run(argv=None):
         hint = ''
         if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT) and (run_dir or out):
             hint = f" The run folder keeps its last checkpoint: free some space, then continue with bmsa-train --resume {run_dir or out}."
-        raise SystemExit(f"bmsa-train: error: {e}{hint}")
+        raise SystemExit(f"bmsa-train: error: {e}{'.' if hint else ''}{hint}")
     if getattr(learn.recorder, 'values', None):
         names, values = learn.recorder.metric_names[1:-1], learn.recorder.values[-1]
         print(f"finished in {time.time() - start:.0f} s: " +
