@@ -117,7 +117,7 @@ def _recorder(out, settings, start_epoch=None):
 
 def train(out=None, threads=None, show_progress=True, cbs=None, **settings):
     "Train the paper's MLP with `settings` (see `default_settings`); with `out`, into a run folder that can be resumed."
-    settings = check_settings(settings); check_threads(threads)
+    check_threads(threads); settings = check_settings(settings)
     import torch
     from bmsa.distributed import is_main_process  # issue 13: only rank 0 checks, locks and writes the run folder
     if not is_main_process(): out = None
@@ -174,7 +174,7 @@ def resume(run_dir, threads=None, show_progress=True, **overrides):
         detail = '; '.join(f"{k}: run has {a!r}, you gave {b!r}" for k, (a, b) in differ.items())
         raise ValueError(f"Refusing to resume {run_dir} with different settings ({detail}). "
                          "Resume with no settings (or the same ones), or start a new run with another --out.")
-    check_settings({**config, 'epochs': epochs}); check_threads(threads)
+    check_threads(threads); check_settings({**config, 'epochs': epochs})
     import torch
     from bmsa.distributed import is_main_process, follow_resume   # issue 13: rank 0 owns the folder, the others read it
     if not is_main_process(): return follow_resume(run_dir, threads, show_progress, epochs=epochs)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reproduce the paper's section 5 experiments: SET, AccSET and BMSA on Fashion-MNIST and CIFAR-10 with Table 1's
 # settings, then the figures. Long: set FMNIST_EPOCHS / CIFAR_EPOCHS (the paper: 1000 each). Runs are resumable:
-# run this script again after an interruption and every unfinished run continues from its last checkpoint.
+# run this script again after an interruption (Ctrl-C saves the last finished epoch) and every unfinished run
+# continues from its last checkpoint; run it again with larger FMNIST_EPOCHS / CIFAR_EPOCHS to extend finished runs.
 # Two runs go in parallel with one thread each. Results: runs/<dataset>-<method>/, figures in runs/figures/,
 # and the small files (config, log, summary) copied to experiments/ for the reproduction page.
 set -euo pipefail
@@ -17,9 +18,11 @@ CIFAR_ARGS=${CIFAR_ARGS:---backend sparse --init lecun}
 
 one_run() {  # dataset method epochs extra-options
   local dir="runs/$1-$2"
-  if [ -f "$dir/checkpoints/last.pt" ]; then .venv/bin/bmsa-train --resume "$dir" --threads 1
-  else rm -rf "$dir"; .venv/bin/bmsa-train --dataset "$1" --method "$2" --epochs "$3" --threads 1 --checkpoint-every 10 --out "$dir" $4
-  fi > "runs/$1-$2.txt" 2>&1
+  # A folder with a config.json is a run: continue it (from epoch 0 if it has no checkpoint yet), extending it if
+  # the epochs were raised; bmsa-train refuses a folder that another process is running.
+  if [ -f "$dir/config.json" ]; then .venv/bin/bmsa-train --resume "$dir" --epochs "$3" --threads 1
+  else .venv/bin/bmsa-train --dataset "$1" --method "$2" --epochs "$3" --threads 1 --checkpoint-every 10 --out "$dir" $4
+  fi >> "runs/$1-$2.txt" 2>&1
 }
 mkdir -p runs
 for dataset in fashion_mnist cifar10; do
