@@ -64,8 +64,10 @@ def compare(args, versions):
     "Build the DataLoaders, serve one epoch and train one epoch with each version in turn, `args.repeats` times."
     times = {}
     def record(what, label, f):
+        cpu_start = time.process_time()
         res, t = timed(f, 1)
-        times.setdefault(what, {}).setdefault(label, []).extend(t)
+        cpu = time.process_time() - cpu_start
+        times.setdefault(what, {}).setdefault(label, []).append((t[0], cpu))
         return res
     for _ in range(args.repeats):
         for label, module in versions:
@@ -73,9 +75,12 @@ def compare(args, versions):
                          lambda: module.dataset_dls(args.name, args.path, bs=args.bs, device=args.device))
             record('one shuffled train epoch, batches only', label, lambda: count_items(dls.train))
             record('fit(1): paper MLP, train + validation', label, lambda: fit_one_epoch(args.name, dls))
-    print(f'\n{"":<42} ' + '   '.join(f'{label:<40}' for label, _ in versions))
+    print(f'\nWall time, and CPU time of this process (less sensitive to other load on a shared machine), {args.repeats} runs each:')
+    print(f'{"":<45} ' + '   '.join(f'{label:<40}' for label, _ in versions))
     for what, by_label in times.items():
-        print(f'{what:<42} ' + '   '.join(f'{summary(by_label[label]):<40}' for label, _ in versions))
+        for i, kind in enumerate(('wall', 'CPU')):
+            print(f'{what if i == 0 else "":<40} {kind:>4} ' +
+                  '   '.join(f'{summary([t[i] for t in by_label[label]]):<40}' for label, _ in versions))
 
 
 def main():
