@@ -214,7 +214,7 @@ class RunFolder(Callback):
     def __init__(self, folder, checkpoint_every=5, start_epoch=0, log_rows=None, smooth_loss=None, settings=None):
         self.folder, self.checkpoint_every, self.start_epoch = Path(folder), checkpoint_every, start_epoch
         self.rows, self.smooth_loss_state, self.settings = list(log_rows or []), smooth_loss, settings
-        self.latest = None   # (epochs done, serialised checkpoint) of the last epoch not yet on disk
+        self.latest, self.saved = None, start_epoch   # (epochs done, serialised checkpoint) not yet on disk; epochs on disk
 
     def before_fit(self):
         if self.smooth_loss_state is not None:   # the Recorder reset it in its before_fit
@@ -229,7 +229,10 @@ class RunFolder(Callback):
         row = dict(epoch=epoch, **{n: _plain(v) for n, v in zip(names, values)})
         row.update({f'connections_{i}': n for i, n in enumerate(self.layers)})
         row['seconds'] = round(time.time() - self.epoch_start, 3)
-        check_finite(row, self.learn.model, epoch, lr=self.learn.opt.hypers[-1].get('lr'))
+        try: check_finite(row, self.learn.model, epoch, lr=self.learn.opt.hypers[-1].get('lr'))
+        except TrainingDiverged as e:
+            kept = f"its checkpoint after epoch {self.saved - 1}" if self.saved else "no checkpoint"
+            raise TrainingDiverged(f"{e} {self.folder} keeps {kept}: give the new run another --out, or delete it first.") from None
         self.rows.append(row)
         self.compact_recorder()
         write_log(self.folder / 'log.csv', self.rows)
@@ -239,7 +242,7 @@ class RunFolder(Callback):
         "Write the checkpoint of the last finished epoch if it is not on disk yet; return the number of epochs on disk."
         if self.latest is not None:
             write_checkpoint(self.folder, self.latest[1]); self.saved, self.latest = self.latest[0], None
-        return getattr(self, 'saved', self.start_epoch)
+        return self.saved
     def compact_recorder(self):
         "Keep the Recorder's per-batch losses as floats: as tensors they cost about 20 KB each, gigabytes over 1000 epochs."
         losses = self.recorder.losses
