@@ -3,7 +3,7 @@
 Run as a test, this file launches itself under `torchrun --nproc_per_node 2`; each rank trains SET, AccSET and BMSA on
 both storage backends and saves what it ended with. The test then checks that both ranks hold exactly the same
 topology, counters, weights and update history, and that they equal a one-process run with the same batch."""
-import inspect, os, subprocess, sys, types
+import os, subprocess, sys, types
 from pathlib import Path
 import pytest
 import torch
@@ -13,28 +13,13 @@ EPOCHS, BATCH = 4, 32            # 4 epochs: 3 topology updates, so BMSA's three
 
 
 def callback(method, backend):
-    "The method's callback, wired to bmsa.distributed by a small subclass until DynamicSparseTraining calls it itself."
-    import bmsa.dst
+    "The method's callback, without a seed: rank 0 draws one and shares it (`DynamicSparseTraining` calls bmsa.distributed)."
     from bmsa.set import SET
     from bmsa.accset import AccSET
     from bmsa.bmsa import BMSA
-    from bmsa.distributed import shared_seed, global_accuracy, assert_same_topology
-    cls = dict(set=SET, accset=AccSET, bmsa=BMSA)[method]
-    if 'shared_seed' not in inspect.getsource(bmsa.dst):
-        base = cls
-        class Wired(base):
-            @property
-            def generator(self):
-                if self._generator is None: self._generator = torch.Generator().manual_seed(shared_seed(self.seed))
-                return self._generator
-            def epoch_accuracy(self): return global_accuracy(self.learn, super().epoch_accuracy())
-            def update_topology(self, *args, **kwargs):
-                super().update_topology(*args, **kwargs)
-                assert_same_topology(self.learn.model)
-        cls = Wired
-    kwargs = dict(epsilon=3, backend=backend)      # no seed: rank 0 draws one and shares it
+    kwargs = dict(epsilon=3, backend=backend)
     if method != 'set': kwargs['k'] = -0.87
-    return cls(**kwargs)
+    return dict(set=SET, accset=AccSET, bmsa=BMSA)[method](**kwargs)
 
 
 def train_case(method, backend):
@@ -53,6 +38,23 @@ def train_case(method, backend):
     return dict(layers=layers, history=history, rebuilds=rebuilds)
 
 
+def diverged_training():
+    "Train with a custom rule that draws from PyTorch's global generator, which differs per rank: the check must stop it."
+    from bmsa.set import SET
+    from bmsa.test_utils import synthetic_learner
+    from bmsa.distributed import data_parallel, rank
+    class GlobalRandomGrowth(SET):
+        def choose_growth(self, connections, n, accuracy):
+            empty = connections.empty_positions()
+            return empty[torch.randperm(len(empty))[:n]]          # a bug: not self.generator
+    learn = synthetic_learner(cbs=GlobalRandomGrowth(epsilon=3), bs=BATCH, n=256, lr=0.1)
+    torch.manual_seed(rank())                                     # (synthetic_learner seeds it the same on every rank)
+    try:
+        with data_parallel(learn), learn.no_bar(), learn.no_logging(): learn.fit(2)
+    except RuntimeError as e: return str(e)
+    return 'not caught'
+
+
 def worker(out):
     "One rank: every case, then the checks that need two ranks."
     from bmsa.distributed import init_distributed, rank, shared_seed, global_accuracy, assert_same_topology
@@ -66,6 +68,7 @@ def worker(out):
     model = sparsify(torch.nn.Sequential(torch.nn.Linear(8, 6)), epsilon=2, generator=torch.Generator().manual_seed(rank()))
     try: assert_same_topology(model); results['divergence'] = 'not caught'
     except RuntimeError as e: results['divergence'] = str(e)
+    results['diverged_training'] = diverged_training()
     torch.save(results, Path(out) / f'rank{rank()}.pt')
     from bmsa.train import run                                  # bmsa-train, as `torchrun ... bmsa-train ...` runs it
     run(['--method', 'bmsa', '--backend', 'sparse', '--epochs', '2', '--n-train', '600', '--n-valid', '200',
@@ -117,7 +120,9 @@ def test_ranks_identical_and_equal_to_one_process(two_ranks, method, backend):
 def test_shared_seed_accuracy_and_divergence(two_ranks):
     assert two_ranks[0]['seed'] == two_ranks[1]['seed']
     assert two_ranks[0]['accuracy'] == two_ranks[1]['accuracy'] == pytest.approx(25 / 40)   # not (0.5 + 1) / 2
-    for r in two_ranks: assert 'sparse layer 0 on rank 1' in r['divergence'], r['divergence']
+    for r in two_ranks:
+        assert 'sparse layer 0 on rank 1' in r['divergence'], r['divergence']
+        assert 'differs between ranks' in r['diverged_training'], r['diverged_training']
 
 
 def test_bmsa_train_writes_once_and_resumes_on_one_process(launched, capsys):
