@@ -7,7 +7,7 @@ Docs: https://bmsa-dev.github.io/bmsa/train.html.md"""
 # %% auto #0
 __all__ = ['methods', 'common_settings', 'P', 'default_settings', 'optional_settings', 'setting_rules',
            'sparse_training_callback', 'check_threads', 'check_settings', 'learner_for', 'train', 'read_config',
-           'resume', 'run_model', 'parser', 'run', 'main']
+           'restored_learner', 'resume', 'run_model', 'parser', 'run', 'main']
 
 # %% ../nbs/07a_train.ipynb #6b808a40
 import argparse, errno, json, math, os, sys, time
@@ -105,6 +105,9 @@ def _fit(learn, epochs, cbs, show_progress, first_epoch=0):
         folder = next((cb for cb in cbs if isinstance(cb, RunFolder)), None)
         if folder is None: raise
         done = folder.save_latest()
+        from bmsa.topology import TopologyRecorder    # its file goes up to the same epoch (resuming truncates it there)
+        for cb in cbs:
+            if isinstance(cb, TopologyRecorder) and cb.fname is not None: cb.history.save(cb.fname)
         saved = f"epochs 0–{done - 1} are saved" if done else "no epoch had finished"
         raise RunInterrupted(f"interrupted in epoch {first_epoch + learn.epoch}; {saved}. Continue with: "
                              f"bmsa-train --resume {folder.folder}") from None
@@ -163,6 +166,16 @@ def read_config(run_dir):
                                  "or start the run again in a new folder.")
     return check_settings(config, source=path)
 
+def restored_learner(config, state):
+    "The learner of run settings `config`, with the model, optimizer and generators of checkpoint `state` (None: as new)."
+    from bmsa.runs import restore_training_state
+    learn = learner_for(config)
+    if state is not None:
+        learn.model.load_state_dict(state['model'])
+        learn.create_opt(); learn.opt.load_state_dict(state['opt'])
+        restore_training_state(learn, state['training'])
+    return learn
+
 def _same_run(a, b): return {k: v for k, v in a.items() if k != 'epochs'} == {k: v for k, v in b.items() if k != 'epochs'}
 
 def resume(run_dir, threads=None, show_progress=True, **overrides):
@@ -178,8 +191,8 @@ def resume(run_dir, threads=None, show_progress=True, **overrides):
     import torch
     from bmsa.distributed import is_main_process, follow_resume   # issue 13: rank 0 owns the folder, the others read it
     if not is_main_process(): return follow_resume(run_dir, threads, show_progress, epochs=epochs)
-    from bmsa.runs import (RunLock, RunError, RunFolder, load_checkpoint, checkpoint_path, restore_training_state,
-                           remove_stale_temporaries, repair_run_files, atomic_write_text)
+    from bmsa.runs import (RunLock, RunError, RunFolder, load_checkpoint, checkpoint_path, remove_stale_temporaries,
+                           repair_run_files, atomic_write_text)
     with RunLock(run_dir):
         remove_stale_temporaries(run_dir)
         state = load_checkpoint(run_dir) if checkpoint_path(run_dir).exists() else None
@@ -193,11 +206,7 @@ def resume(run_dir, threads=None, show_progress=True, **overrides):
             raise RunError(f"{run_dir} has {done} epochs done, more than --epochs {epochs}: give --epochs ≥ {done} "
                            "(or none), or start a new run.")
         if threads: torch.set_num_threads(threads)
-        learn = learner_for(config)
-        if state is not None:
-            learn.model.load_state_dict(state['model'])
-            learn.create_opt(); learn.opt.load_state_dict(state['opt'])
-            restore_training_state(learn, state['training'])
+        learn = restored_learner(config, state)
         if done == epochs:
             changed = repair_run_files(run_dir, state['log'], finished=True)
             print(f"{run_dir} is finished ({done} of {epochs} epochs); nothing to resume" +
