@@ -36,11 +36,14 @@ def show(label, times): print(f'{label:<50} {summary(times)}   (n={len(times)})'
 
 
 def data_module_at(rev):
-    "`bmsa/data.py` as it was at git revision `rev`, imported as a module of its own."
-    src = subprocess.run(['git', 'show', f'{rev}:bmsa/data.py'], cwd=root, capture_output=True, text=True)
-    if src.returncode: raise SystemExit(f'--before {rev}: git cannot show bmsa/data.py there: {src.stderr.strip()}')
+    "`bmsa/data.py` as it was at git revision `rev` (or the file `rev`, where there is no git history), imported as a module of its own."
+    if Path(rev).is_file(): text = Path(rev).read_text()
+    else:
+        src = subprocess.run(['git', 'show', f'{rev}:bmsa/data.py'], cwd=root, capture_output=True, text=True)
+        if src.returncode: raise SystemExit(f'--before {rev}: not a file, and git cannot show bmsa/data.py there: {src.stderr.strip()}')
+        text = src.stdout
     fn = Path(tempfile.mkdtemp(prefix='bench-data-')) / 'data_before.py'
-    fn.write_text(src.stdout)
+    fn.write_text(text)
     spec = importlib.util.spec_from_file_location('data_before', fn)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -61,7 +64,7 @@ def fit_one_epoch(name, dls):
 
 
 def compare(args, versions):
-    "Build the DataLoaders, serve one epoch and train one epoch with each version in turn, `args.repeats` times."
+    "Build the DataLoaders, serve one epoch and train one epoch with each version in turn (alternating), `args.repeats` times."
     times = {}
     def record(what, label, f):
         cpu_start = time.process_time()
@@ -69,8 +72,8 @@ def compare(args, versions):
         cpu = time.process_time() - cpu_start
         times.setdefault(what, {}).setdefault(label, []).append((t[0], cpu))
         return res
-    for _ in range(args.repeats):
-        for label, module in versions:
+    for r in range(args.repeats):
+        for label, module in (versions if r % 2 == 0 else versions[::-1]):     # alternate which goes first
             dls = record('dataset_dls (load + stats + loaders)', label,
                          lambda: module.dataset_dls(args.name, args.path, bs=args.bs, device=args.device))
             record('one shuffled train epoch, batches only', label, lambda: count_items(dls.train))
@@ -91,7 +94,7 @@ def main():
     p.add_argument('--bs', type=int, default=100)
     p.add_argument('--threads', type=int, default=2, help='torch threads (the machines are small)')
     p.add_argument('--device', default='cpu', help="where the data and the model live: 'cpu' or 'cuda'")
-    p.add_argument('--before', default=None, metavar='REV', help='also time bmsa/data.py of git revision REV, side by side')
+    p.add_argument('--before', default=None, metavar='REV', help='also time bmsa/data.py of git revision REV (or a copy of it at path REV), side by side')
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     warnings.simplefilter('ignore', data.LossyDatasetWarning)

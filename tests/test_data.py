@@ -276,8 +276,9 @@ def test_dataset_dls_on_synthetic_data(tmp_path, monkeypatch):
     assert first == again and first[0] != first[1]                              # seeded shuffling, new order each epoch
 
 
+@pytest.mark.parametrize('device', ['cpu', pytest.param('cuda', marks=pytest.mark.skipif(not torch.cuda.is_available(), reason='no GPU'))])
 @pytest.mark.parametrize('name', ['mnist', 'cifar10'])
-def test_fastai_workflow_on_synthetic_data(tmp_path, monkeypatch, name):
+def test_fastai_workflow_on_synthetic_data(tmp_path, monkeypatch, name, device):
     "show_batch, show_results, predict, export + load_learner on loaders of both image shapes (issue 10, item 10)."
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -287,17 +288,18 @@ def test_fastai_workflow_on_synthetic_data(tmp_path, monkeypatch, name):
     if name == 'mnist': make_mnist(tmp_path/'ds', n_train=60, n_test=20); files, shape = IDX_FILES, (1, 28, 28)
     else: make_cifar(tmp_path/'ds', n=20); files, shape = CIFAR_FILES, (3, 32, 32)
     known(monkeypatch, name, tmp_path/'ds', files)
-    dls = dataset_dls(name, path=tmp_path/'ds', bs=8, device='cpu')
+    dls = dataset_dls(name, path=tmp_path/'ds', bs=8, device=device)
     learn = Learner(dls, mlp((3*32*32 if name == 'cifar10' else 784, 16, 10)), loss_func=CrossEntropyLossFlat(), path=tmp_path)
+    assert dls.train.dataset.x.device.type == dls.valid.dataset.x.device.type == device      # batches are cut where the data live
     x, y, samples = dls.valid.show_batch(max_n=3, show=False)
     assert type(x).__name__ == ('TensorImageBW' if shape[0] == 1 else 'TensorImage') and x.shape == (8, *shape)
-    assert torch.allclose(x*255, dls.valid.dataset.x[:8].view(8, *shape).float(), atol=1e-3)
+    assert torch.allclose(x*255, dls.valid.dataset.x[:8].view(8, *shape).float().cpu(), atol=1e-3)
     assert [str(s[1]) for s in samples] == [data.CLASS_NAMES[name][int(i)] for i in dls.valid.dataset.y[:3]]
     dls.show_batch(max_n=4); plt.close('all')
     with learn.no_bar(): learn.show_results(max_n=4)
     assert [len(ax.get_title().split('\n')) for ax in plt.gcf().axes] == [2]*4    # target, then prediction
     plt.close('all')
-    image = dls.valid.dataset.x[0].view(*shape)
+    image = dls.valid.dataset.x[0].view(*shape)                                       # on `device`, like the data
     with learn.no_bar(): label, idx, probs = learn.predict(image)
     assert label == data.CLASS_NAMES[name][idx] and abs(float(probs.sum()) - 1) < 1e-5
     learn.export('export.pkl')
@@ -305,7 +307,7 @@ def test_fastai_workflow_on_synthetic_data(tmp_path, monkeypatch, name):
         warnings.simplefilter('ignore')
         inference = load_learner(tmp_path/'export.pkl')
     assert len(inference.dls.train_ds) == len(inference.dls.valid_ds) == 0                # saved without the data
-    with inference.no_bar(): assert torch.allclose(inference.predict(image)[2], probs, atol=1e-6)
+    with inference.no_bar(): assert torch.allclose(inference.predict(image.cpu())[2], probs, atol=1e-5)   # on the CPU
     with pytest.raises(ValueError, match=r'expected a uint8 image of shape'): learn.predict(image.float())
 
 
