@@ -16,10 +16,12 @@ machine load (printed with each section). Every row trains with the same `Learne
 3. The Fashion-MNIST network 784-256-128-100-10 at ε = 20: dense, masked, compressed.
 4. The topology update (SET, AccSET, BMSA's first update, on both backends) as a share of an epoch, and a profile of
    BMSA's first update on the compressed backend.
+5. A profile of the compressed ε = 20 epoch: torch's operators by their own time, and the time outside them.
 
 An epoch is timed on `--batches` training batches and a fifth (CIFAR-10) or a sixth (Fashion-MNIST) as many
 validation batches, as in the full datasets (50,000 + 10,000 and 60,000 + 10,000 images), after one warm-up epoch;
-the full-epoch figure scales that time to the full dataset. Each row is the fastest of `--repeats` measurements,
+the full-epoch figure scales that time to the full dataset. On CPU the times are this process's CPU time (`--clock`), so
+that other processes on a shared machine slow the figures less (they still share caches and memory bandwidth). Each row is the fastest of `--repeats` measurements,
 taken in turns. Data: random images of the datasets' shapes (`--data synthetic`, the default: the arithmetic does
 not depend on the pixels), or the real datasets through `bmsa.data.dataset_dls` (`--data real`).
 AccSET's and BMSA's updates depend on the epoch's validation accuracy; on random data that is 10 %, so section 4
@@ -56,6 +58,10 @@ def load():
 
 def sync(device):
     if device.type == 'cuda': torch.cuda.synchronize(device)
+
+
+CLOCK = {'cpu': time.process_time, 'wall': time.perf_counter}
+clock = time.perf_counter     # set in main: CPU time of this process on a CPU run (other processes' load does not count)
 
 
 class BatchDL(DataLoader):
@@ -95,8 +101,8 @@ class EpochTimer(Callback):
     "Wall time of each epoch (training and validation), synchronised with the device."
     order = -100
     def before_fit(self): self.times = []
-    def before_epoch(self): sync(self.dls.device); self.start = time.perf_counter()
-    def after_epoch(self): sync(self.dls.device); self.times.append(time.perf_counter() - self.start)
+    def before_epoch(self): sync(self.dls.device); self.start = clock()
+    def after_epoch(self): sync(self.dls.device); self.times.append(clock() - self.start)
 
 
 def learner(dls, model):
@@ -150,10 +156,10 @@ def kernel_section(args, device):
                     layer.values.grad = None; layer(x).sum().backward()
                 step(); sync(device)
                 reps = 3 if args.quick else 5
-                start = time.perf_counter()
+                start = clock()
                 for _ in range(reps): step()
                 sync(device)
-                times[d, kernel] = 1e3 * (time.perf_counter() - start) / reps
+                times[d, kernel] = 1e3 * (clock() - start) / reps
         crossing = next((d for d in densities if times[d, 'dense'] < times[d, 'sparse']), None)
         print(f"  {n_in}→{n_out}: " + "  ".join(f"{d:.0%} {times[d, 'sparse']:.2f}/{times[d, 'dense']:.2f}" for d in densities)
               + " ms (sparse/dense); dense kernels faster from "
@@ -210,14 +216,14 @@ def timed(method, accuracy):
         def epoch_accuracy(self): return accuracy
         def update_topology(self, *args, **kwargs):
             sync(next(self.learn.model.parameters()).device)
-            start = time.perf_counter()
+            start = clock()
             if getattr(self, 'profile', False) and not hasattr(self, 'profiled'):
                 self.profiled = cProfile.Profile(); self.profiled.enable()
                 try: super().update_topology(*args, **kwargs)
                 finally: self.profiled.disable()
             else: super().update_topology(*args, **kwargs)
             sync(next(self.learn.model.parameters()).device)
-            self.update_times = getattr(self, 'update_times', []) + [time.perf_counter() - start]
+            self.update_times = getattr(self, 'update_times', []) + [clock() - start]
     Timed.__name__ = method.__name__
     return Timed
 
@@ -250,6 +256,28 @@ def update_section(args, device, dls):
     print()
 
 
+def profile_section(args, device, dls):
+    "Where the compressed backend's ε = 20 epoch goes: torch's operators by their own time, and what is left (Python, fastai)."
+    from torch.profiler import profile, ProfilerActivity
+    for fast in (False, True):
+        learn = learner(dls, make_model('cifar10', 'sparse', epsilon=20, fast=fast, device=device))
+        with learn.no_bar(), learn.no_logging(), contextlib.redirect_stdout(io.StringIO()):
+            learn.fit(1)
+            activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == 'cuda' else [])
+            with profile(activities=activities) as prof:
+                start = clock(); learn.fit(1); sync(device); wall = clock() - start
+        ops = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)
+        total = sum(e.self_cpu_time_total for e in ops) / 1e6
+        print(f"5. Where a compressed ε = 20 epoch goes ({'FastDropout' if fast else 'nn.Dropout'}; {len(dls.train)} + {len(dls.valid)} "
+              f"batches, {wall:.2f} s under the profiler; {load()})")
+        for e in ops[:10]:
+            print(f"  {e.key[:44]:<44} {e.self_cpu_time_total / 1e6:7.3f} s  {100 * e.self_cpu_time_total / 1e6 / wall:5.1f} %  "
+                  f"({e.count} calls)")
+        print(f"  {'all other operators':<44} {total - sum(e.self_cpu_time_total for e in ops[:10]) / 1e6:7.3f} s")
+        print(f"  {'outside operators (Python, fastai, autograd)':<44} {max(0., wall - total):7.3f} s  {100 * max(0., wall - total) / wall:5.1f} %")
+        print()
+
+
 def make_dls(args, name, device):
     if args.data == 'real':
         try: return real_dls(name, args.batches, device)
@@ -267,7 +295,9 @@ def main():
     p.add_argument('--data', choices=['synthetic', 'real'], default='synthetic')
     p.add_argument('--densities', type=float, nargs='*', default=None, help='densities of the sweep (default 5 %% … 50 %%)')
     p.add_argument('--accuracy', type=float, default=0.45, help="the epoch accuracy AccSET and BMSA see in section 4")
-    p.add_argument('--sections', type=int, nargs='*', default=[0, 1, 2, 3, 4], help='which sections to run')
+    p.add_argument('--clock', choices=['cpu', 'wall'], default=None,
+                   help="'cpu': this process's CPU time (the default on CPU: fair on a shared machine), 'wall': wall time (CUDA)")
+    p.add_argument('--sections', type=int, nargs='*', default=[0, 1, 2, 3, 4, 5], help='which sections to run')
     args = p.parse_args()
     if args.threads < 1: p.error(f"--threads must be at least 1; got {args.threads}")
     args.batches = args.batches or (5 if args.quick else 10)
@@ -277,9 +307,13 @@ def main():
     device = torch.device(args.device)
     if device.type == 'cuda' and not torch.cuda.is_available(): p.error("--device cuda, but CUDA is not available")
     warnings.filterwarnings('ignore', category=UserWarning)
+    global clock
+    args.clock = args.clock or ('wall' if device.type == 'cuda' else 'cpu')
+    clock = CLOCK[args.clock]
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else f"CPU, {torch.get_num_threads()} thread(s)"
     print(f"torch {torch.__version__} on {name}; {load()}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}; "
-          f"{args.batches} training batches per timed epoch, best of {args.repeats}; data: {args.data}")
+          f"{args.batches} training batches per timed epoch, best of {args.repeats}; data: {args.data}; "
+          f"times are {'CPU time of this process' if args.clock == 'cpu' else 'wall time'}")
     print()
     if 0 in args.sections: kernel_section(args, device)
     cifar = make_dls(args, 'cifar10', device)
@@ -291,6 +325,7 @@ def main():
             sweep_section(args, device, cifar, fast, dense[fast])
         if 3 in args.sections: fashion_section(args, device, fast)
     if 4 in args.sections: update_section(args, device, cifar)
+    if 5 in args.sections: profile_section(args, device, cifar)
     print(f"done; {load()}")
 
 
