@@ -3,7 +3,7 @@
 Add a row to a table below for each new option or each new way to misuse one. The tables are also the sweep that
 issue 15's closing note counts: run `pytest tests/test_bad_inputs.py -q -rA` to see each case.
 """
-import json, os, shutil, stat
+import json, os, shutil, stat, subprocess, sys
 from pathlib import Path
 import pytest
 import torch
@@ -178,13 +178,32 @@ def test_bad_run_folder(case, tmp_path, capsys):
         assert 'nan' not in (tmp_path / 'r' / 'log.csv').read_text().lower() if (tmp_path / 'r' / 'log.csv').exists() else True
     else: assert after == before, "a refused command changed files"
 
-def test_read_only_out(tmp_path, capsys):
+def without_root_powers():
+    "A command prefix that makes file permissions count: root loses its power to ignore them (setpriv)."
+    if os.geteuid() != 0: return []
+    if shutil.which('setpriv'): return ['setpriv', '--bounding-set=-dac_override,-dac_read_search']
+    pytest.skip("root without setpriv ignores file permissions")
+
+def cli_process(argv):
+    "Run `bmsa-train argv` as its own process, without root's powers: (exit code, stderr)."
+    done = subprocess.run(without_root_powers() + [sys.executable, '-c', 'from bmsa.train import main; main()'] +
+                          [str(a) for a in argv], capture_output=True, text=True)
+    return done.returncode, done.stderr
+
+def test_read_only_out(tmp_path):
     data_or_skip()
-    if os.geteuid() == 0: out = Path('/sys/bmsa-run')   # root writes anywhere, but not into /sys
-    else: (tmp_path / 'ro').mkdir(); (tmp_path / 'ro').chmod(stat.S_IRUSR | stat.S_IXUSR); out = tmp_path / 'ro' / 'run'
-    code, error, _ = cli(['--out', out] + tiny, capsys)
-    assert code not in (0, None) and f'Cannot write into {out}' in error, error
-    assert not out.exists()
+    (tmp_path / 'ro').mkdir(); (tmp_path / 'ro').chmod(0o555)
+    code, error = cli_process(['--out', tmp_path / 'ro' / 'run'] + tiny)
+    assert code != 0 and f"Cannot write into {tmp_path / 'ro' / 'run'} (Permission denied)" in error, error
+    assert 'Traceback' not in error and not (tmp_path / 'ro' / 'run').exists()
+
+def test_unreadable_data_file(tmp_path):
+    data_or_skip()
+    shutil.copytree(Path(os.environ['BMSA_DATA']) / 'fashion_mnist', tmp_path / 'data')
+    victim = next(p for p in (tmp_path / 'data').iterdir() if 'train-images' in p.name); victim.chmod(0)
+    code, error = cli_process(['--out', tmp_path / 'run', '--data', tmp_path / 'data'] + tiny)
+    assert code != 0 and f"Permission denied: '{victim}'" in error, error
+    assert 'Traceback' not in error and not (tmp_path / 'run').exists()
 
 def test_disk_full_says_so_and_the_run_resumes(tmp_path, capsys, monkeypatch):
     data_or_skip()
