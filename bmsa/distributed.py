@@ -249,7 +249,7 @@ def data_parallel(learn, **kwargs):
         if isinstance(learn.model, DistributedDataParallel): added[0].after_fit()   # interrupted: unwrap model and loaders
         learn.remove_cbs(added); learn.add_cbs(hidden)
 
-# %% ../nbs/02c_distributed.ipynb #8a9da62a
+# %% ../nbs/02c_distributed.ipynb #e0905ded
 def start_distributed():
     "Under a launcher: join the process group, and send the standard output of ranks other than 0 to /dev/null."
     init_distributed()
@@ -257,17 +257,13 @@ def start_distributed():
 
 def follow_resume(run_dir, threads=None, show_progress=True, **overrides):
     "What `bmsa.train.resume` does, for ranks other than 0: read the run folder (no lock, no writing) and train along."
-    from bmsa.train import read_config, learner_for, _fit
-    from bmsa.runs import load_checkpoint, checkpoint_path, restore_training_state
+    from bmsa.train import read_config, restored_learner, _fit
+    from bmsa.runs import load_checkpoint, checkpoint_path
     config = read_config(run_dir)
     epochs = overrides.get('epochs', config['epochs'])
     state = load_checkpoint(run_dir) if checkpoint_path(run_dir).exists() else None
     done = state['epoch'] if state else 0
     if threads: torch.set_num_threads(threads)
-    learn = learner_for(config)
-    if state is not None:
-        learn.model.load_state_dict(state['model'])
-        learn.create_opt(); learn.opt.load_state_dict(state['opt'])
-        restore_training_state(learn, state['training'])
+    learn = restored_learner(config, state)
     if done >= epochs: return learn
     return _fit(learn, epochs - done, [], show_progress, first_epoch=done)
