@@ -103,7 +103,8 @@ def _fit(learn, epochs, cbs, show_progress, first_epoch=0):
                 with learn.no_bar(): learn.fit(epochs, cbs=cbs + [PrintTable(first_epoch)])
     except KeyboardInterrupt:
         folder = next((cb for cb in cbs if isinstance(cb, RunFolder)), None)
-        if folder is None: raise
+        if folder is None: raise RunInterrupted(f"interrupted in epoch {first_epoch + learn.epoch}; nothing was saved "
+                                                "(give --out to train into a run folder that can be resumed).") from None
         done = folder.save_latest()
         from bmsa.topology import TopologyRecorder    # its file goes up to the same epoch (resuming truncates it there)
         for cb in cbs:
