@@ -7,7 +7,7 @@ Docs: https://bmsa-dev.github.io/bmsa/dst.html.md"""
 # %% auto #0
 __all__ = ['check_zeta', 'check_seed', 'check_accuracy', 'ConnectionCount', 'DynamicSparseTraining']
 
-# %% ../nbs/03_dst.ipynb #fa363215
+# %% ../nbs/03_dst.ipynb #e48f491a
 import math
 import torch
 from torch import nn
@@ -23,7 +23,7 @@ from .sparse import (is_sparse, sparse_layers, named_sparse_layers, connections,
 from .masked import sparsify, sparse_inits, select_layers, to_backend
 from .distributed import shared_seed, global_accuracy, assert_same_topology
 
-# %% ../nbs/03_dst.ipynb #a2198145
+# %% ../nbs/03_dst.ipynb #ef2e54fe
 def check_zeta(zeta):
     "Raise a clear error unless ζ is in (0, 1)."
     if isinstance(zeta, bool) or not isinstance(zeta, (int, float)) or not (0 < zeta < 1):
@@ -45,7 +45,7 @@ def check_accuracy(accuracy, metric='accuracy', epoch=None):
         raise ValueError(f"The validation {metric}{where} is {accuracy!r}, outside [0, 1]. AccSET's and BMSA's θ need an "
                          "accuracy as a share (0.83, not 83 %): give a metric that returns one.")
 
-# %% ../nbs/03_dst.ipynb #df5202e3
+# %% ../nbs/03_dst.ipynb #dd837df0
 class ConnectionCount(Metric):
     "A fastai metric column: the number of connections of `model` during the epoch."
     def __init__(self, model): self.model = model
@@ -56,7 +56,7 @@ class ConnectionCount(Metric):
     @property
     def name(self): return 'connections'
 
-# %% ../nbs/03_dst.ipynb #20f33f4b
+# %% ../nbs/03_dst.ipynb #164ceb69
 class DynamicSparseTraining(Callback):
     "Make a dense model sparse and update its topology between training epochs; subclasses supply the rules."
     order = Recorder.order + 1
@@ -108,7 +108,7 @@ class DynamicSparseTraining(Callback):
         if self.new_weight_std == 0: return torch.zeros(n)
         return torch.randn(n, generator=self.generator) * self.new_weight_std
 
-# %% ../nbs/03_dst.ipynb #d5a42b73
+# %% ../nbs/03_dst.ipynb #6dfa9e82
 @patch
 def update_layer(self:DynamicSparseTraining, connections, accuracy=None):
     "Prune, then grow, one layer; return the removed and the added positions."
@@ -146,7 +146,7 @@ def update_topology(self:DynamicSparseTraining, accuracy=None, epoch=None):
     self.history.append(dict(epoch=epoch, accuracy=accuracy, layers=layers))
     assert_same_topology(self.learn.model)          # several processes: every rank must hold the same topology
 
-# %% ../nbs/03_dst.ipynb #d4954e6c
+# %% ../nbs/03_dst.ipynb #9b8e8daf
 @patch
 def sparsify(self:DynamicSparseTraining):
     "Make the learner's model sparse if it has no sparse layer yet (Algorithm 1, lines 3–5); check the settings otherwise."
@@ -179,7 +179,7 @@ def before_fit(self:DynamicSparseTraining):
         raise ValueError(f"The Learner has more than one sparse-training callback ({type(self).__name__} and "
                          f"{', '.join(type(c).__name__ for c in others)}); they would both change the topology. "
                          "Keep one: `learn.remove_cb(...)`, or pass the callback to `fit` only.")
-    self.in_lr_find = any(isinstance(cb, LRFinder) for cb in self.learn.cbs)
+    self.in_lr_find, self.fit_trained = any(isinstance(cb, LRFinder) for cb in self.learn.cbs), False
     if self.needs_accuracy: self._accuracy_index()   # fail before touching anything
     self.sparsify()
     self.evolving_layers()
@@ -195,7 +195,7 @@ def before_train(self:DynamicSparseTraining):
     self.update_topology(pending['accuracy'], epoch=pending['epoch'])
 
 @patch
-def after_train(self:DynamicSparseTraining): self.trained = not self.in_lr_find
+def after_train(self:DynamicSparseTraining): self.trained = self.fit_trained = not self.in_lr_find
 
 @patch
 def after_epoch(self:DynamicSparseTraining):
@@ -207,8 +207,8 @@ def after_epoch(self:DynamicSparseTraining):
 
 @patch
 def after_fit(self:DynamicSparseTraining):
-    "Print the per-layer sparsity summary, unless logging is off (`learn.no_logging()`) or this was `lr_find`."
-    if not self.in_lr_find and self.learn.logger is not noop: print(format_sparsity_summary(self.learn.model))
+    "Print the per-layer sparsity summary after a fit that trained (not `lr_find`, `validate` or `predict`), unless logging is off."
+    if getattr(self, 'fit_trained', False) and self.learn.logger is not noop: print(format_sparsity_summary(self.learn.model))
 
 @patch
 def _accuracy_index(self:DynamicSparseTraining):
