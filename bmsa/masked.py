@@ -9,7 +9,7 @@ __all__ = ['masked_classes', 'sparse_inits', 'masked_gradient', 'MaskedLayer', '
            'masked_linear', 'is_masked_linear', 'MaskedConnections', 'select_layers', 'sparse_kaiming_', 'random_mask',
            'sparsify', 'is_sparse_layer_model', 'to_backend']
 
-# %% ../nbs/02a_masked.ipynb #442e1773
+# %% ../nbs/02a_masked.ipynb #4961831a
 import math, copy
 import torch
 from torch import nn
@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from .sparse import (SparseLayer, layer_densities, check_epsilon, zero_optimizer_state, optimizer_state_tensors,
                          guard_state_dict_loading, is_sparse_layer, sparse_layers)
 
-# %% ../nbs/02a_masked.ipynb #b6823e2f
+# %% ../nbs/02a_masked.ipynb #61e68a34
 def masked_gradient(weight, mask):
     "`weight` for the forward; in the backward its gradient is multiplied by `mask`."
     if not (weight.requires_grad and torch.is_grad_enabled()): return weight
@@ -25,7 +25,7 @@ def masked_gradient(weight, mask):
     view.register_hook(lambda grad: grad * mask)
     return view
 
-# %% ../nbs/02a_masked.ipynb #cf10eae7
+# %% ../nbs/02a_masked.ipynb #10b61e83
 class MaskedLayer(SparseLayer):
     "The masked backend's half of a sparse layer: a dense weight, a boolean `mask`, and BMSA's counters as buffers."
     storage, state_keys = 'masked', ('weight', 'mask', 'strikes', 'removals')
@@ -77,7 +77,7 @@ class MaskedLayer(SparseLayer):
     def extra_repr(self):
         return f"{super().extra_repr()}, connections={self.n_connections:,} ({self.density:.2%})"
 
-# %% ../nbs/02a_masked.ipynb #d384ff3e
+# %% ../nbs/02a_masked.ipynb #b5d7adec
 class MaskedLinear(MaskedLayer, nn.Linear):
     "A sparse `nn.Linear`: y = x(W⊙M)ᵀ + b with W kept at zero outside the mask M."
     dense_class = nn.Linear
@@ -106,7 +106,7 @@ def is_masked_linear(module):
     "Whether `module` is a masked `nn.Linear` (for the conversions between backends)."
     return isinstance(module, MaskedLinear)
 
-# %% ../nbs/02a_masked.ipynb #630c582d
+# %% ../nbs/02a_masked.ipynb #6ea2fa4a
 class MaskedConnections:
     "The connections of a masked layer as a set of positions and weights, with BMSA's counters beside them."
     def __init__(self, layer, opt=None): self.layer, self.opt = layer, opt
@@ -153,7 +153,7 @@ class MaskedConnections:
         positions = ((removals > 0) & ~self.layer.mask.view(-1)).nonzero().squeeze(1)
         return positions, removals[positions]
 
-# %% ../nbs/02a_masked.ipynb #1f8270f4
+# %% ../nbs/02a_masked.ipynb #3d24415e
 sparse_inits = dict(kaiming=2., lecun=1., keep=None)
 
 def select_layers(model, layers='all', conv=False):
@@ -189,7 +189,7 @@ def random_mask(shape, density, generator=None):
     mask[torch.randperm(size, generator=generator)[:round(density * size)]] = True
     return mask.view(shape)
 
-# %% ../nbs/02a_masked.ipynb #b8ce48d9
+# %% ../nbs/02a_masked.ipynb #f6f6de4f
 def sparsify(model, epsilon=None, sparsity=None, distribution='erdos_renyi', layers='all', conv=False,
              generator=None, init='kaiming', backend='masked', opt=None):
     "Make the selected dense layers of `model` sparse (in place), at ε or a sparsity target; return the model."
@@ -203,6 +203,10 @@ def sparsify(model, epsilon=None, sparsity=None, distribution='erdos_renyi', lay
                          f"(layers={layers!r}). Dynamic sparse training in bmsa works on nn.Linear layers "
                          "(and nn.Conv1d/nn.Conv2d with conv=True).")
     densities = layer_densities({n: tuple(m.weight.shape) for n, m in chosen}, epsilon, sparsity, distribution)
+    empty = [n for n, m in chosen if round(densities[n] * m.weight.numel()) == 0]
+    if empty:
+        raise ValueError(f"With epsilon={epsilon!r}, sparsity={sparsity!r} the layers {empty} would get no connection at all, "
+                         "which cuts the network in two. Use a larger epsilon (the paper's is 20) or a smaller sparsity.")
     for name, module in chosen:
         mask = random_mask(tuple(module.weight.shape), densities[name], generator)
         module.__class__ = masked_classes[type(module)]
