@@ -16,17 +16,15 @@ from fastai.optimizer import SGD
 from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy
 import fastai.callback.progress
+from .paper import paper_defaults
 from .data import dataset_dls
+from .sparse import guard_state_dict_loading
 
 # %% ../nbs/01_models.ipynb #52f86996
-paper_architectures = {
-    'fashion_mnist': (784, 256, 128, 100, 10),
-    'mnist':         (784, 256, 128, 100, 10),
-    'cifar10':       (3072, 4000, 1000, 4000, 10),
-}
+paper_architectures = paper_defaults['sizes']     # from Table 1's page: one source for the paper's settings
 
 # %% ../nbs/01_models.ipynb #00ab7492
-def mlp(sizes, dropout=0.3, negative_slope=0.3):
+def mlp(sizes, dropout=paper_defaults['dropout'], negative_slope=paper_defaults['negative_slope']):
     "A multilayer perceptron with `sizes` neurons per layer: Linear, LeakyReLU and Dropout on each hidden layer."
     sizes = list(sizes)
     if len(sizes) < 2: raise ValueError(f"An MLP needs at least an input and an output size; got sizes={sizes}.")
@@ -38,18 +36,20 @@ def mlp(sizes, dropout=0.3, negative_slope=0.3):
     return nn.Sequential(*layers)
 
 # %% ../nbs/01_models.ipynb #484a5a01
-def paper_mlp(name, dropout=0.3, negative_slope=0.3):
+def paper_mlp(name, dropout=paper_defaults['dropout'], negative_slope=paper_defaults['negative_slope']):
     "The paper's MLP for dataset `name` ('fashion_mnist', 'mnist' or 'cifar10')."
     if name not in paper_architectures:
         raise ValueError(f"Unknown dataset {name!r}: the paper's models are for {sorted(paper_architectures)}.")
     return mlp(paper_architectures[name], dropout=dropout, negative_slope=negative_slope)
 
 # %% ../nbs/01_models.ipynb #056a2528
-def paper_learner(name, cbs=None, path=None, bs=100, lr=0.01, momentum=0.9, n_train=None, n_valid=None, seed=0,
-                  dropout=0.3, dls=None, **kwargs):
+def paper_learner(name, cbs=None, path=None, bs=paper_defaults['batch_size'], lr=paper_defaults['lr'],
+                  momentum=paper_defaults['momentum'], n_train=None, n_valid=None, seed=0, dropout=paper_defaults['dropout'],
+                  dls=None, **kwargs):
     "A fastai `Learner` for dataset `name` with the paper's MLP and hyperparameters (SGD, lr 0.01, momentum 0.9, batch 100)."
     if dls is None: dls = dataset_dls(name, path=path, bs=bs, n_train=n_train, n_valid=n_valid, seed=seed)
     elif (path, n_train, n_valid) != (None, None, None):
         raise ValueError('pass either `dls` or the options that build them (`path`, `n_train`, `n_valid`), not both')
-    return Learner(dls, paper_mlp(name, dropout=dropout), opt_func=partial(SGD, mom=momentum), lr=lr,
+    model = guard_state_dict_loading(paper_mlp(name, dropout=dropout))   # a mismatched checkpoint: one clear error
+    return Learner(dls, model, opt_func=partial(SGD, mom=momentum), lr=lr,
                    loss_func=CrossEntropyLossFlat(), metrics=accuracy, cbs=cbs, **kwargs)

@@ -71,7 +71,7 @@ def check_settings(settings, source=None):
     s = {**default_settings, **settings}
     for name, (ok, what) in setting_rules.items():
         if not ok(s[name]): raise ValueError(f"{where}{name} must be {what}; got {s[name]!r}.")
-    from bmsa.models import paper_architectures
+    paper_architectures = paper_defaults['sizes']      # torch-free: a wrong name is reported at once
     if s['dataset'] not in paper_architectures:
         raise ValueError(f"{where}unknown dataset {s['dataset']!r}: choose one of {', '.join(paper_architectures)}.")
     n_classes = paper_architectures[s['dataset']][-1]
