@@ -7,14 +7,14 @@ Docs: https://bmsa-dev.github.io/bmsa/accset.html.md"""
 # %% auto #0
 __all__ = ['paper_readings', 'check_k', 'tunable_sigmoid', 'theta', 'growth_target', 'accuracy_growth_count', 'AccSET']
 
-# %% ../nbs/05_accset.ipynb #b6c2ceba
+# %% ../nbs/05_accset.ipynb #62f66c9f
 import math
 import torch
 from .paper import paper_defaults
 from .sparse import erdos_renyi_kernel_density
 from .set import SET, random_empty_positions
 
-# %% ../nbs/05_accset.ipynb #a7d9d5f2
+# %% ../nbs/05_accset.ipynb #2aeb07ab
 def check_k(k):
     "Raise a clear error unless k is in (−1, 1)."
     if isinstance(k, bool) or not isinstance(k, (int, float)) or not (-1 < k < 1):
@@ -30,7 +30,7 @@ def theta(accuracy, k):
     "The fraction θ of the shortfall Δ to regrow at `accuracy` (Algorithm 1, line 16)."
     return 1 - tunable_sigmoid(accuracy, k)
 
-# %% ../nbs/05_accset.ipynb #ec9f61dc
+# %% ../nbs/05_accset.ipynb #4a4217bd
 def growth_target(connections, target, epsilon):
     "γ of Algorithm 1 line 14 for a layer: its dense size (`target='dense'`) or its Erdős–Rényi count at ε (`'initial'`)."
     if target == 'dense': return connections.size
@@ -42,10 +42,10 @@ def accuracy_growth_count(n_connections, gamma, accuracy, k):
     delta = max(0, gamma - n_connections)
     return math.floor(theta(accuracy, k) * delta + 0.5)
 
-# %% ../nbs/05_accset.ipynb #2453484c
+# %% ../nbs/05_accset.ipynb #a54d2c6b
 paper_readings = dict(fashion_mnist=dict(k=-0.87), cifar10=dict(k=-0.992))
 
-# %% ../nbs/05_accset.ipynb #8a3d335f
+# %% ../nbs/05_accset.ipynb #48f2d03a
 class AccSET(SET):
     "AccSET: SET's removal, then θ·Δ connections regrown at random, θ falling as the validation accuracy rises."
     needs_accuracy = True

@@ -8,7 +8,7 @@ Docs: https://bmsa-dev.github.io/bmsa/bmsa.html.md"""
 __all__ = ['update_strikes', 'addition_probability', 'normalise', 'eligible_for_growth', 'removal_levels', 'removal_counts_at',
            'eligible_levels', 'BMSA', 'show_layer_state']
 
-# %% ../nbs/06_bmsa.ipynb #f3acfee2
+# %% ../nbs/06_bmsa.ipynb #5b10006c
 import math
 import numpy as np
 import torch
@@ -17,14 +17,14 @@ from .sparse import sparse_layers
 from .set import near_zero_candidates
 from .accset import AccSET
 
-# %% ../nbs/06_bmsa.ipynb #c7af7347
+# %% ../nbs/06_bmsa.ipynb #5ab8c2b6
 def update_strikes(strikes, candidates, strikes_to_remove=3):
     "One epoch of Eq. 1: candidates gain a strike, others reset to 0; return (new strikes, which to remove)."
     strikes = torch.where(candidates, strikes + 1, torch.zeros_like(strikes))
     remove = strikes >= strikes_to_remove
     return strikes.masked_fill(remove, 0), remove
 
-# %% ../nbs/06_bmsa.ipynb #2886bf21
+# %% ../nbs/06_bmsa.ipynb #606eb347
 def addition_probability(removals, accuracy, k):
     "P of Eq. 2: e^(−|k|·D)·(1 + |k|·Acc) for removal counts D."
     return torch.exp(-abs(k) * removals.float()) * (1 + abs(k) * accuracy)
@@ -41,7 +41,7 @@ def eligible_for_growth(normalised, median='at_or_above'):
     m = normalised.median()
     return normalised >= m if median == 'at_or_above' else normalised > m
 
-# %% ../nbs/06_bmsa.ipynb #7877bfea
+# %% ../nbs/06_bmsa.ipynb #51cdfcd7
 def removal_levels(connections):
     "The distinct removal counts D among the empty positions and how many empty positions have each."
     positions, removals = connections.removed_empty()
@@ -69,7 +69,7 @@ def eligible_levels(levels, counts, accuracy, k, median='at_or_above'):
     median_value = normalised[order][int((cumulative <= middle).sum())]
     return normalised >= median_value if median == 'at_or_above' else normalised > median_value
 
-# %% ../nbs/06_bmsa.ipynb #be0f30bf
+# %% ../nbs/06_bmsa.ipynb #81c9b610
 class BMSA(AccSET):
     "Brain-Mimetic Synapse Adjustment: three-strike pruning and growth among the positions removed least often."
     def __init__(self, epsilon=None, zeta=paper_defaults['zeta'], k=paper_defaults['k'], target='dense',
@@ -148,7 +148,7 @@ class BMSA(AccSET):
         if n == 0: return eligible[:0]
         return eligible[torch.multinomial(weights.clamp_min(1e-12), n, replacement=False, generator=self.generator)]
 
-# %% ../nbs/06_bmsa.ipynb #0fadd6b6
+# %% ../nbs/06_bmsa.ipynb #09875c79
 def show_layer_state(weight, strikes, removals, eligible=None, added=None, axes=None, title=''):
     "Draw one layer's weights, strikes, removal counts and growth eligibility as four small heat maps."
     import matplotlib.pyplot as plt                      # only when drawing: the headless CLI never imports pyplot

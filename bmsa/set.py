@@ -7,12 +7,12 @@ Docs: https://bmsa-dev.github.io/bmsa/set.html.md"""
 # %% auto #0
 __all__ = ['near_zero_candidates', 'random_empty_positions', 'SET']
 
-# %% ../nbs/04_set.ipynb #de0311ea
+# %% ../nbs/04_set.ipynb #9628b0ae
 import math
 import torch
 from .dst import DynamicSparseTraining
 
-# %% ../nbs/04_set.ipynb #018d5e36
+# %% ../nbs/04_set.ipynb #76526411
 def near_zero_candidates(weights, zeta):
     "Boolean mask over the connection `weights`: the ⌊ζ·n₊⌋ positive and ⌊ζ·n₋⌋ negative weights closest to zero, and every exact zero."
     candidates = weights == 0
@@ -24,12 +24,12 @@ def near_zero_candidates(weights, zeta):
             candidates[idx[order[:n]]] = True
     return candidates
 
-# %% ../nbs/04_set.ipynb #c6c1861c
+# %% ../nbs/04_set.ipynb #ff110ae0
 def random_empty_positions(connections, n, generator=None):
     "`n` positions drawn uniformly without replacement among the empty positions of `connections`."
     return connections.sample_empty(n, generator)
 
-# %% ../nbs/04_set.ipynb #df2e5757
+# %% ../nbs/04_set.ipynb #6c3ce7b6
 class SET(DynamicSparseTraining):
     "Sparse Evolutionary Training: remove the ζ fraction of positive and of negative weights closest to zero, regrow as many at random."
     def prune(self, connections):
