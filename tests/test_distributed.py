@@ -22,16 +22,25 @@ def callback(method, backend):
     return dict(set=SET, accset=AccSET, bmsa=BMSA)[method](**kwargs)
 
 
-def train_case(method, backend):
+def fastai_distrib_ctx(learn):
+    "fastai's own `learn.distrib_ctx()`, made to run on CPUs by replacing only `DistributedDL`'s CUDA broadcast (test only)."
+    from fastai.distributed import DistributedDL
+    from bmsa.distributed import ShardedDL
+    DistributedDL._broadcast = ShardedDL._broadcast
+    return learn.distrib_ctx(cpu=True, sync_bn=False)
+
+
+def train_case(method, backend, fastai_context=False):
     "Train one case (data-parallel when launched by torchrun); return the sparse layers' state, history and DDP rebuilds."
     from bmsa.test_utils import synthetic_learner
     from bmsa.sparse import sparse_layers
     from bmsa.distributed import data_parallel, RebuildDataParallel
     cb = callback(method, backend)
-    learn = synthetic_learner(cbs=cb, bs=BATCH, n=256, lr=0.1)
-    with data_parallel(learn):
-        with learn.no_bar(), learn.no_logging(): learn.fit(EPOCHS)
-        rebuilds = sum(c.rebuilds for c in learn.cbs if isinstance(c, RebuildDataParallel))
+    learn = synthetic_learner(cbs=cb, bs=BATCH // 2 if fastai_context else BATCH, n=256, lr=0.1)   # fastai: per process
+    rebuild = RebuildDataParallel()
+    with fastai_distrib_ctx(learn) if fastai_context else data_parallel(learn):
+        with learn.no_bar(), learn.no_logging(): learn.fit(EPOCHS, cbs=rebuild if fastai_context else None)
+        rebuilds = rebuild.rebuilds if fastai_context else sum(c.rebuilds for c in learn.cbs if isinstance(c, RebuildDataParallel))
     layers = [dict(mask=l.dense_mask(), strikes=l.dense_strikes(), removals=l.dense_removals(),
                    weight=l.dense_weight().detach()) for l in sparse_layers(learn.model)]
     history = [dict(h, layers=[{k: v for k, v in l.items() if k != 'name'} for l in h['layers']]) for h in cb.history]
@@ -61,6 +70,7 @@ def worker(out):
     from bmsa.masked import sparsify
     assert init_distributed(), "the test worker must be launched by torchrun with 2 processes"
     results = {f'{m}-{b}': train_case(m, b) for m, b in CASES}
+    results['fastai-bmsa-sparse'] = train_case('bmsa', 'sparse', fastai_context=True)
     torch.manual_seed(rank())                                   # different global generators...
     results['seed'] = shared_seed(None)                         # ...the same shared seed
     learn = types.SimpleNamespace(recorder=types.SimpleNamespace(loss=types.SimpleNamespace(count=(30, 10)[rank()])))
@@ -117,6 +127,14 @@ def test_ranks_identical_and_equal_to_one_process(two_ranks, method, backend):
     # DDP is rebuilt once when the fit starts, and again after every growth of the compressed backend's capacity
     if backend == 'masked': assert rank0['rebuilds'] == 1
     if key == 'bmsa-sparse': assert rank0['rebuilds'] > 1
+
+
+def test_fastai_distrib_ctx(two_ranks):
+    "fastai's own context (block shards, its per-process batch), with the compressed backend growing: the ranks agree."
+    rank0, rank1 = two_ranks[0]['fastai-bmsa-sparse'], two_ranks[1]['fastai-bmsa-sparse']
+    assert rank0['history'] == rank1['history'] and rank0['rebuilds'] > 1
+    for a, b in zip(rank0['layers'], rank1['layers']):
+        for name in ('mask', 'strikes', 'removals', 'weight'): assert torch.equal(a[name], b[name]), name
 
 
 def test_shared_seed_accuracy_and_divergence(two_ranks):
