@@ -112,8 +112,10 @@ def two_ranks(launched):
 def test_ranks_identical_and_equal_to_one_process(two_ranks, method, backend):
     key = f'{method}-{backend}'
     rank0, rank1 = two_ranks[0][key], two_ranks[1][key]
-    torch.set_num_threads(1)
-    alone = train_case(method, backend)                         # one process, the same batch of 32 per step
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)                                    # as each rank had
+    try: alone = train_case(method, backend)                    # one process, the same batch of 32 per step
+    finally: torch.set_num_threads(threads)
     assert rank0['history'] == rank1['history'] == alone['history']
     assert sum(l['removed'] for h in alone['history'] for l in h['layers']) > 0
     assert sum(l['added'] for h in alone['history'] for l in h['layers']) > 0
