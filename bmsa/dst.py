@@ -7,7 +7,7 @@ Docs: https://bmsa-dev.github.io/bmsa/dst.html.md"""
 # %% auto #0
 __all__ = ['check_zeta', 'check_seed', 'check_accuracy', 'ConnectionCount', 'DynamicSparseTraining']
 
-# %% ../nbs/03_dst.ipynb #e48f491a
+# %% ../nbs/03_dst.ipynb #08b0220b
 import math
 import torch
 from torch import nn
@@ -21,9 +21,10 @@ from .paper import paper_defaults
 from .sparse import (is_sparse, sparse_layers, named_sparse_layers, connections, layer_connections, check_epsilon,
                          format_sparsity_summary)
 from .masked import sparsify, sparse_inits, select_layers, to_backend
-from .distributed import shared_seed, global_accuracy, assert_same_topology
+from .distributed import shared_seed, global_accuracy, assert_same_topology, refresh_data_parallel
+from fastai.torch_core import get_model
 
-# %% ../nbs/03_dst.ipynb #ef2e54fe
+# %% ../nbs/03_dst.ipynb #8036b7dd
 def check_zeta(zeta):
     "Raise a clear error unless ζ is in (0, 1)."
     if isinstance(zeta, bool) or not isinstance(zeta, (int, float)) or not (0 < zeta < 1):
@@ -45,7 +46,7 @@ def check_accuracy(accuracy, metric='accuracy', epoch=None):
         raise ValueError(f"The validation {metric}{where} is {accuracy!r}, outside [0, 1]. AccSET's and BMSA's θ need an "
                          "accuracy as a share (0.83, not 83 %): give a metric that returns one.")
 
-# %% ../nbs/03_dst.ipynb #dd837df0
+# %% ../nbs/03_dst.ipynb #25033eca
 class ConnectionCount(Metric):
     "A fastai metric column: the number of connections of `model` during the epoch."
     def __init__(self, model): self.model = model
@@ -56,7 +57,7 @@ class ConnectionCount(Metric):
     @property
     def name(self): return 'connections'
 
-# %% ../nbs/03_dst.ipynb #164ceb69
+# %% ../nbs/03_dst.ipynb #fc88d85d
 class DynamicSparseTraining(Callback):
     "Make a dense model sparse and update its topology between training epochs; subclasses supply the rules."
     order = Recorder.order + 1
@@ -108,7 +109,7 @@ class DynamicSparseTraining(Callback):
         if self.new_weight_std == 0: return torch.zeros(n)
         return torch.randn(n, generator=self.generator) * self.new_weight_std
 
-# %% ../nbs/03_dst.ipynb #6dfa9e82
+# %% ../nbs/03_dst.ipynb #027ba935
 @patch
 def update_layer(self:DynamicSparseTraining, connections, accuracy=None):
     "Prune, then grow, one layer; return the removed and the added positions."
@@ -122,7 +123,7 @@ def update_layer(self:DynamicSparseTraining, connections, accuracy=None):
 @patch
 def evolving_layers(self:DynamicSparseTraining):
     "(name, layer) of the sparse layers this callback updates (`evolve`)."
-    named = named_sparse_layers(self.learn.model)
+    named = named_sparse_layers(get_model(self.learn.model))      # names without DDP's `module.` prefix
     if self.evolve == 'all' or self.evolve is None: return named
     if callable(self.evolve): return [(n, l) for n, l in named if self.evolve(n, l)]
     unknown = [n for n in self.evolve if n not in dict(named)]
@@ -145,8 +146,9 @@ def update_topology(self:DynamicSparseTraining, accuracy=None, epoch=None):
         layers.append(dict(name=name, removed=len(removed), added=len(added), connections=len(view)))
     self.history.append(dict(epoch=epoch, accuracy=accuracy, layers=layers))
     assert_same_topology(self.learn.model)          # several processes: every rank must hold the same topology
+    refresh_data_parallel(self.learn)               # a compressed layer that grew changed shape: DDP must follow
 
-# %% ../nbs/03_dst.ipynb #9b8e8daf
+# %% ../nbs/03_dst.ipynb #f24a1c6a
 @patch
 def sparsify(self:DynamicSparseTraining):
     "Make the learner's model sparse if it has no sparse layer yet (Algorithm 1, lines 3–5); check the settings otherwise."
