@@ -190,7 +190,7 @@ def rewrap_data_parallel(learn):
         a._models = [new if m is old else m for m in a._models]
         if a.ddp_handler is not None: a.ddp_handler.register_comm_hook(new)
     new.bmsa_signature = _ddp_signature(new)
-    learn.model = new
+    learn.model, learn.data_parallel_rebuilds = new, getattr(learn, 'data_parallel_rebuilds', 0) + 1
     return new
 
 def refresh_data_parallel(learn):

@@ -40,7 +40,7 @@ def train_case(method, backend, fastai_context=False):
     rebuild = RebuildDataParallel()
     with fastai_distrib_ctx(learn) if fastai_context else data_parallel(learn):
         with learn.no_bar(), learn.no_logging(): learn.fit(EPOCHS, cbs=rebuild if fastai_context else None)
-        rebuilds = rebuild.rebuilds if fastai_context else sum(c.rebuilds for c in learn.cbs if isinstance(c, RebuildDataParallel))
+        rebuilds = getattr(learn, 'data_parallel_rebuilds', 0)      # by the callback after an update, or by RebuildDataParallel
     layers = [dict(mask=l.dense_mask(), strikes=l.dense_strikes(), removals=l.dense_removals(),
                    weight=l.dense_weight().detach()) for l in sparse_layers(learn.model)]
     history = [dict(h, layers=[{k: v for k, v in l.items() if k != 'name'} for l in h['layers']]) for h in cb.history]
