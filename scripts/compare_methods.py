@@ -19,11 +19,16 @@ three small files are copied to --out after every epoch. A run is not resumable:
 """
 import argparse, json, os, shutil, subprocess, sys, time
 from pathlib import Path
+from functools import partial
 import torch
 from torch import nn
 from fastai.callback.core import Callback
-from fastai.learner import Metric
+from fastai.learner import Learner, Metric
+from fastai.optimizer import SGD
+from fastai.losses import CrossEntropyLossFlat
+from fastai.metrics import accuracy
 from fastai.torch_core import set_seed
+from bmsa.data import dataset_dls
 from bmsa.models import paper_learner
 from bmsa.set import SET
 from bmsa.accset import AccSET
@@ -64,7 +69,8 @@ def small_cnn(n_classes=10):
 
 def make_callback(a):
     "The sparse-training callback of `a.method`."
-    common = dict(epsilon=a.epsilon, seed=a.seed, backend=a.backend)
+    budget = dict(sparsity=a.sparsity) if a.sparsity is not None else dict(epsilon=a.epsilon)
+    common = dict(seed=a.seed, backend=a.backend, conv=a.model == 'cnn', **budget)
     rigl = dict(alpha=a.alpha, delta_t=a.delta_t, end_fraction=a.end_fraction)
     return {'set': lambda: timed(SET)(zeta=a.zeta, **common),
             'accset': lambda: timed(AccSET)(zeta=a.zeta, k=a.k, **common),
@@ -89,7 +95,8 @@ def main(argv=None):
     p.add_argument('--model', default='mlp', choices=['mlp', 'cnn'])
     p.add_argument('--method', required=True, choices=['set', 'accset', 'bmsa', 'rigl', 'bmsa_rigl'])
     p.add_argument('--epochs', type=int, default=20)
-    p.add_argument('--epsilon', type=float, default=20.)
+    p.add_argument('--epsilon', type=float, default=20., help="Erdős–Rényi(-kernel) ε of the initial topology")
+    p.add_argument('--sparsity', type=float, default=None, help="instead of ε: a global sparsity, spread over the layers by ER(K)")
     p.add_argument('--zeta', type=float, default=0.3)
     p.add_argument('--k', type=float, default=-0.87)
     p.add_argument('--alpha', type=float, default=0.3, help="RigL's initial drop fraction")
@@ -100,6 +107,7 @@ def main(argv=None):
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--n-train', type=int, default=None)
     p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--note', default=None, help="a note stored in config.json (e.g. which code the run used)")
     p.add_argument('--out', required=True, help="folder for the small files (config.json, log.csv, summary.json)")
     p.add_argument('--work', default=None, help="training folder with checkpoints (default runs/<out's name>)")
     a = p.parse_args(argv)
@@ -110,16 +118,16 @@ def main(argv=None):
     work.mkdir(parents=True, exist_ok=True)
     commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()
     config = dict(vars(a), command=' '.join([Path(sys.argv[0]).name] + (argv or sys.argv[1:])), git_commit=commit,
-                  torch_threads=a.threads, note=("cifar10 is the lossy JPEG (q75) re-encoding stand-in, not the official files"
-                                                 if a.dataset == 'cifar10' else None))
+                  data_note=("cifar10 is the lossy JPEG (q75) re-encoding stand-in, not the official files"
+                             if a.dataset == 'cifar10' else None))
     (work / 'config.json').write_text(json.dumps(config, indent=2))
     set_seed(a.seed)
     cb = make_callback(a)
-    kwargs = dict(n_train=a.n_train, seed=a.seed, lr=a.lr, cbs=cb)
-    learn = paper_learner(a.dataset, **kwargs)
-    if a.model == 'cnn':
-        learn.model = small_cnn()
-        cb.sparsify_convolutions(learn) if hasattr(cb, 'sparsify_convolutions') else None
+    if a.model == 'mlp': learn = paper_learner(a.dataset, n_train=a.n_train, seed=a.seed, lr=a.lr, cbs=cb)
+    else:
+        dls = dataset_dls(a.dataset, n_train=a.n_train, seed=a.seed)
+        learn = Learner(dls, small_cnn(), opt_func=partial(SGD, mom=0.9), lr=a.lr, loss_func=CrossEntropyLossFlat(),
+                        metrics=accuracy, cbs=cb)
     learn.metrics = list(learn.metrics) + [UpdateCost(cb, 'updates'), UpdateCost(cb, 'update_seconds')]
     with learn.no_bar():
         learn.fit(a.epochs, cbs=[RunFolder(work, checkpoint_every=max(1, a.epochs)), CopySmallFiles(work, out)])
