@@ -42,6 +42,7 @@ def dense_gradient_rows(layer, captured):
                              f"got {layer}.")
         weight_gradient = torch.nn.grad.conv2d_weight if len(layer.kernel_size) == 2 else torch.nn.grad.conv1d_weight
     def rows(r0, r1):
+        if not captured: return torch.zeros(r1 - r0, math.prod(layer.weight_shape[1:]))   # a layer this batch did not use
         total = 0
         for x, g in captured:
             if conv:
@@ -114,7 +115,7 @@ class RigL(DynamicSparseTraining):
         super().__init__(**kwargs)
         self.alpha, self.delta_t, self.end_fraction, self.end_step, self.chunk_size = alpha, delta_t, end_fraction, end_step, chunk_size
         self.step, self.stop_step, self.fraction = 0, end_step, None
-        self._hooks, self._captured, self._gradient_rows = [], {}, None
+        self._hooks, self._captured, self._gradients, self._gradient_rows = [], {}, None, None
 
     def before_fit(self):
         super().before_fit()
@@ -151,22 +152,19 @@ class RigL(DynamicSparseTraining):
 
     # --- one update ------------------------------------------------------------------------------------------
     def update_at_step(self):
-        "Prune and grow every evolving layer with the gradient of this batch; record the update in `history`."
+        "Prune and grow every evolving layer with this batch's gradient (the base class's update); record step, f(t) and time."
         start = time.perf_counter()
         self.fraction = cosine_drop_fraction(self.step, self.alpha, self.stop_step)
-        names = {layer: name for name, layer in self.evolving_layers()}
-        layers = []
-        for layer, captured in self._captured.items():
-            view = layer.connection_view(self.learn.opt)
-            if not torch.isfinite(view.weights()).all():
-                raise FloatingPointError(f"Layer {names[layer]!r} has non-finite weights at step {self.step}: training "
-                                         "diverged, so the topology was not changed. Lower the learning rate.")
-            self._gradient_rows = dense_gradient_rows(layer, [(x, g) for x, g in captured if g is not None])
-            removed, added = self.update_layer(view)
-            layers.append(dict(name=names[layer], removed=len(removed), added=len(added), connections=len(view)))
-        self._gradient_rows = None
-        self.history.append(dict(epoch=self.epochs_trained, step=self.step, fraction=self.fraction, accuracy=None,
-                                 layers=layers, seconds=time.perf_counter() - start))
+        self._gradients = iter([dense_gradient_rows(layer, [(x, g) for x, g in captured if g is not None])
+                                for layer, captured in self._captured.items()])
+        try: super().update_topology(None, epoch=self.epochs_trained)
+        finally: self._gradients = self._gradient_rows = None
+        self.history[-1].update(step=self.step, fraction=self.fraction, seconds=time.perf_counter() - start)
+
+    def update_layer(self, connections, accuracy=None):
+        "The base class's prune-and-grow of one layer, with that layer's gradient (layers come in `evolving_layers` order)."
+        if self._gradients is not None: self._gradient_rows = next(self._gradients)
+        return super().update_layer(connections, accuracy)
 
     def prune(self, connections):
         "The ⌊f(t)·n⌋ connections of smallest magnitude."
