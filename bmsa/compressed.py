@@ -75,6 +75,12 @@ def _row_pointers(rows, n_rows):
     crow[1:] = torch.bincount(rows, minlength=n_rows).cumsum(0)
     return crow
 
+def _free_slots_zeroed(values, nnz):
+    "An uninitialised tensor like `values` whose free slots (from `nnz` on) are zero: the gradient, before the kernel fills the rest."
+    grad = torch.empty_like(values)
+    grad[nnz:] = 0
+    return grad
+
 class CSRKernels:
     "Sparse kernels for a `SparseLinear`: its weight as CSR and as transposed CSR, built once per topology."
     dense = False
@@ -108,7 +114,7 @@ class CSRKernels:
         else: torch.mm(self.weight_t(values), gt, out=out)
     def grad_values(self, values, gt, xt):
         "The gradient of `values`: (gt xtᵀ) at the connections, zero on free slots."
-        grad = values.new_zeros(values.shape)
+        grad = _free_slots_zeroed(values, self.nnz)
         if self.nnz: grad[:self.nnz] = torch.sparse.sampled_addmm(self.weight(values), gt, xt.t(), beta=0.).values()
         return grad
 
@@ -140,8 +146,8 @@ class DenseKernels:
     def grad_input(self, values, gt, out): torch.mm(self._weight.t(), gt, out=out)     # as written by the forward
     def grad_values(self, values, gt, xt):
         grad_weight = torch.mm(gt, xt.t(), out=self._buffer('_grad', values))
-        grad = values.new_zeros(values.shape)
-        grad[:self.nnz] = grad_weight.view(-1).index_select(0, self.positions)
+        grad = _free_slots_zeroed(values, self.nnz)
+        torch.index_select(grad_weight.view(-1), 0, self.positions, out=grad[:self.nnz])
         return grad
 
 # %% ../nbs/02b_compressed.ipynb #d0e11fd4
