@@ -8,7 +8,7 @@ Docs: https://bmsa-dev.github.io/bmsa/bmsa.html.md"""
 __all__ = ['update_strikes', 'addition_probability', 'normalise', 'eligible_for_growth', 'removal_levels', 'removal_counts_at',
            'eligible_levels', 'BMSA', 'show_layer_state']
 
-# %% ../nbs/06_bmsa.ipynb #5b10006c
+# %% ../nbs/06_bmsa.ipynb #f926a079
 import math
 import numpy as np
 import torch
@@ -17,14 +17,14 @@ from .sparse import sparse_layers
 from .set import near_zero_candidates
 from .accset import AccSET
 
-# %% ../nbs/06_bmsa.ipynb #5ab8c2b6
+# %% ../nbs/06_bmsa.ipynb #14a83ec8
 def update_strikes(strikes, candidates, strikes_to_remove=3):
     "One epoch of Eq. 1: candidates gain a strike, others reset to 0; return (new strikes, which to remove)."
     strikes = torch.where(candidates, strikes + 1, torch.zeros_like(strikes))
     remove = strikes >= strikes_to_remove
     return strikes.masked_fill(remove, 0), remove
 
-# %% ../nbs/06_bmsa.ipynb #606eb347
+# %% ../nbs/06_bmsa.ipynb #03c0b2b3
 def addition_probability(removals, accuracy, k):
     "P of Eq. 2: e^(−|k|·D)·(1 + |k|·Acc) for removal counts D."
     return torch.exp(-abs(k) * removals.float()) * (1 + abs(k) * accuracy)
@@ -41,11 +41,11 @@ def eligible_for_growth(normalised, median='at_or_above'):
     m = normalised.median()
     return normalised >= m if median == 'at_or_above' else normalised > m
 
-# %% ../nbs/06_bmsa.ipynb #51cdfcd7
+# %% ../nbs/06_bmsa.ipynb #f09a3e4b
 def removal_levels(connections):
-    "The distinct removal counts D among the empty positions and how many empty positions have each."
+    "The distinct removal counts D among the empty positions and how many empty positions have each (on the CPU: a few)."
     positions, removals = connections.removed_empty()
-    levels, counts = torch.unique(removals.long(), return_counts=True)
+    levels, counts = (t.cpu() for t in torch.unique(removals.long(), return_counts=True))
     n_never = connections.empty_count() - len(positions)
     if n_never > 0:
         levels, counts = torch.cat([torch.zeros(1, dtype=torch.long), levels]), torch.cat([torch.tensor([n_never]), counts])
@@ -55,7 +55,7 @@ def removal_counts_at(connections, empty):
     "The removal count D of each of the `empty` positions (0 for those never removed)."
     removed, removals = connections.removed_empty()
     listed = torch.isin(empty, removed)
-    d = torch.zeros(len(empty), dtype=torch.long)
+    d = torch.zeros(len(empty), dtype=torch.long, device=empty.device)
     d[listed] = removals.long()[torch.searchsorted(removed, empty[listed])]
     return d
 
@@ -69,7 +69,7 @@ def eligible_levels(levels, counts, accuracy, k, median='at_or_above'):
     median_value = normalised[order][int((cumulative <= middle).sum())]
     return normalised >= median_value if median == 'at_or_above' else normalised > median_value
 
-# %% ../nbs/06_bmsa.ipynb #81c9b610
+# %% ../nbs/06_bmsa.ipynb #4ddb33e2
 class BMSA(AccSET):
     "Brain-Mimetic Synapse Adjustment: three-strike pruning and growth among the positions removed least often."
     def __init__(self, epsilon=None, zeta=paper_defaults['zeta'], k=paper_defaults['k'], target='dense',
@@ -115,7 +115,7 @@ class BMSA(AccSET):
         "Every empty position that may grow (lists them all: for small layers, pictures and tests)."
         allowed, _ = self.allowed_levels(connections, accuracy)
         empty = connections.empty_positions()
-        return empty[torch.isin(removal_counts_at(connections, empty), allowed)]
+        return empty[torch.isin(removal_counts_at(connections, empty), allowed.to(empty.device))]
 
     def choose_growth(self, connections, n, accuracy):
         "`n` positions among the eligible ones (all of them if fewer), uniformly or weighted by N."
@@ -123,11 +123,11 @@ class BMSA(AccSET):
         if self.sampling == 'weighted': return self._weighted_growth(connections, n, accuracy)
         allowed, _ = self.allowed_levels(connections, accuracy)
         removed, removals = connections.removed_empty()
-        listed = removed[torch.isin(removals.long(), allowed)]          # eligible positions removed before
+        listed = removed[torch.isin(removals.long(), allowed.to(removals.device))]   # eligible positions removed before
         n_never = connections.empty_count() - len(removed) if (allowed == 0).any() else 0
         n = min(n, len(listed) + n_never)
         from_listed = self._hypergeometric(len(listed), n_never, n)
-        picked = listed[torch.randperm(len(listed), generator=self.generator)[:from_listed]]
+        picked = listed[torch.randperm(len(listed), generator=self.generator)[:from_listed].to(listed.device)]
         never = connections.sample_empty(n - from_listed, self.generator, exclude=removed)
         return torch.cat([picked, never])
 
@@ -142,13 +142,14 @@ class BMSA(AccSET):
         allowed, levels = self.allowed_levels(connections, accuracy)
         empty = connections.empty_positions()
         d = removal_counts_at(connections, empty)
-        eligible, d = empty[torch.isin(d, allowed)], d[torch.isin(d, allowed)]
+        keep = torch.isin(d, allowed.to(d.device))
+        eligible, d = empty[keep], d[keep].cpu()
         weights = normalise(addition_probability(levels, accuracy, self.growth_k))[torch.searchsorted(levels, d)]
         n = min(n, len(eligible))
         if n == 0: return eligible[:0]
-        return eligible[torch.multinomial(weights.clamp_min(1e-12), n, replacement=False, generator=self.generator)]
+        return eligible[torch.multinomial(weights.clamp_min(1e-12), n, replacement=False, generator=self.generator).to(eligible.device)]
 
-# %% ../nbs/06_bmsa.ipynb #09875c79
+# %% ../nbs/06_bmsa.ipynb #1d610f2a
 def show_layer_state(weight, strikes, removals, eligible=None, added=None, axes=None, title=''):
     "Draw one layer's weights, strikes, removal counts and growth eligibility as four small heat maps."
     import matplotlib.pyplot as plt                      # only when drawing: the headless CLI never imports pyplot

@@ -3,9 +3,10 @@
 #   bash scripts/gpu_check.sh            (writes $OUT/*.txt; OUT defaults to ./gpu_out)
 # It installs bmsa (no dependencies) into the machine's Python, plus the pure-Python packages its image lacks from the
 # wheel folder .whl/ if present (carry it), then, each under its own time limit so the whole stays within ~8 minutes:
-#   1. the device tests and the backend notebooks with CUDA available  -> $OUT/tests_device.txt
-#   2. the backend benchmark on the GPU, quick                           -> $OUT/bench_cuda.txt
+#   1. the backend benchmark on the GPU, quick, alone                   -> $OUT/bench_cuda.txt
+#   2. the device tests and the backend notebooks with CUDA available  -> $OUT/tests_device.txt
 #   3. the rest of the test suite, in parallel, as far as time allows   -> $OUT/tests_all.txt
+# With STUDY_MINUTES=N it also runs issue 11's Fashion-MNIST study on the GPU during steps 2-3 -> $OUT/study.tgz
 # $OUT/gpu_check.txt holds the environment, each step's exit status and its wall time.
 set -u
 cd "$(dirname "$0")/.."
@@ -29,7 +30,7 @@ else say "nvidia-smi not found"; fi
 
 missing() { $PY - <<'EOF'
 import importlib.util
-need = ['fastai', 'fastcore', 'fastprogress', 'fasttransform', 'plum', 'nbdev', 'execnb', 'IPython', 'matplotlib', 'pytest', 'ipywidgets']
+need = ['fastai', 'fastcore', 'fastprogress', 'fasthtml', 'fasttransform', 'plum', 'nbdev', 'execnb', 'IPython', 'matplotlib', 'pytest', 'ipywidgets']
 print(' '.join(m for m in need if importlib.util.find_spec(m) is None))
 EOF
 }
@@ -44,16 +45,28 @@ $PY -m pip install --no-deps --no-build-isolation --quiet -e . >> "$log" 2>&1 ||
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" OMP_NUM_THREADS=2 MPLBACKEND=Agg
 [ -z "${BMSA_DATA:-}" ] && [ -d .gpudata ] && export BMSA_DATA="$PWD/.gpudata"
 say "bmsa from $($PY -c 'import bmsa; print(bmsa.__file__)' 2>&1)"
-xdist=$($PY -c 'import xdist' 2>/dev/null && echo "-n 6" || echo "")
+xdist=$($PY -c 'import xdist' 2>/dev/null && echo "-n ${TEST_WORKERS:-6}" || echo "")
 
-step "1. device tests and backend notebooks (CUDA)" 170 tests_device.txt \
-  $PY -m pytest -q -p no:cacheprovider tests/test_device.py tests/test_notebooks.py $xdist \
-      -k "test_device or 02_sparse or 02a_masked or 02b_compressed or 03_dst or 04_set or 05_accset or 06_bmsa"
-step "2. benchmark on the GPU" 150 bench_cuda.txt \
+STEPS=${STEPS:-"bench device all"}     # which of the steps below to run
+has() { case " $STEPS " in *" $1 "*) return 0;; *) return 1;; esac; }
+has bench && step "1. benchmark on the GPU (alone, so its timings are clean)" 150 bench_cuda.txt \
   $PY scripts/bench_backends.py --device cuda --quick --threads 2
-step "3. the rest of the test suite" 140 tests_all.txt \
+if [ -n "${STUDY_MINUTES:-}" ]; then   # issue 11's Fashion-MNIST grid, in the background while the tests run
+  say "study: Fashion-MNIST readings on the GPU for at most $STUDY_MINUTES minutes each (scripts/gpu_study.sh)"
+  bash scripts/gpu_study.sh "$OUT/study" "$STUDY_MINUTES" &
+  study=$!
+fi
+has device && step "2. device tests and backend notebooks (CUDA)" ${DEVICE_LIMIT:-200} tests_device.txt \
+  $PY -m pytest -q -p no:cacheprovider tests/test_device.py tests/test_data.py tests/test_notebooks.py $xdist \
+      -k "test_device or fastai_workflow or 02_sparse or 02a_masked or 02b_compressed or 03_dst or 04_set or 05_accset or 06_bmsa or 06a_rigl or 09_topology"
+has all && step "3. the rest of the test suite" 120 tests_all.txt \
   $PY -m pytest -q -p no:cacheprovider tests $xdist \
-      -k "not (test_device or 02_sparse or 02a_masked or 02b_compressed or 03_dst or 04_set or 05_accset or 06_bmsa)"
+      -k "not (test_device or fastai_workflow or 02_sparse or 02a_masked or 02b_compressed or 03_dst or 04_set or 05_accset or 06_bmsa or 06a_rigl or 09_topology)"
+if [ -n "${study:-}" ]; then
+  wait $study
+  tar -czf "$OUT/study.tgz" -C "$OUT" study && rm -rf "$OUT/study"
+  say "study: $(ls "$OUT" | grep -c .) files in \$OUT; run folders in study.tgz"
+fi
 say "summaries:"
-for f in tests_device tests_all; do say "  $f: $(grep -E '(passed|failed|error)' "$OUT/$f.txt" | tail -1)"; done
+for f in tests_device tests_all; do [ -f "$OUT/$f.txt" ] && say "  $f: $(grep -E '(passed|failed|error)' "$OUT/$f.txt" | tail -1)"; done
 say "done $(date -u +%FT%TZ) after $SECONDS s"

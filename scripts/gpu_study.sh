@@ -5,6 +5,7 @@
 out=${1:?output folder}; minutes=${2:-5}
 mkdir -p "$out"
 run() { name=$1; epochs=$2; shift 2
+  [ -n "${STUDY_ONLY:-}" ] && ! [[ $name =~ $STUDY_ONLY ]] && return      # STUDY_ONLY: a regex of the runs to make
   OMP_NUM_THREADS=1 python3 scripts/study.py --dataset fashion_mnist --epochs "$epochs" --device cuda --max-minutes "$minutes" \
     --out "$out/fashion_mnist-$name" "$@" > "$out/fashion_mnist-$name.log" 2>&1 &
 }
