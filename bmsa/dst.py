@@ -7,12 +7,12 @@ Docs: https://bmsa-dev.github.io/bmsa/dst.html.md"""
 # %% auto #0
 __all__ = ['check_zeta', 'check_seed', 'check_accuracy', 'ConnectionCount', 'DynamicSparseTraining']
 
-# %% ../nbs/03_dst.ipynb #08b0220b
+# %% ../nbs/03_dst.ipynb #cef10b51
 import math
 import torch
 from torch import nn
 from fastcore.basics import store_attr, patch
-from fastcore.imports import noop
+from fastai.learner import noop    # the one `Learner.no_logging` installs
 from fastai.callback.core import Callback
 from fastai.callback.schedule import LRFinder
 from fastai.learner import Recorder, Metric
@@ -24,7 +24,7 @@ from .masked import sparsify, sparse_inits, select_layers, to_backend
 from .distributed import shared_seed, global_accuracy, assert_same_topology, refresh_data_parallel
 from fastai.torch_core import get_model
 
-# %% ../nbs/03_dst.ipynb #8036b7dd
+# %% ../nbs/03_dst.ipynb #a346f908
 def check_zeta(zeta):
     "Raise a clear error unless ζ is in (0, 1)."
     if isinstance(zeta, bool) or not isinstance(zeta, (int, float)) or not (0 < zeta < 1):
@@ -46,7 +46,7 @@ def check_accuracy(accuracy, metric='accuracy', epoch=None):
         raise ValueError(f"The validation {metric}{where} is {accuracy!r}, outside [0, 1]. AccSET's and BMSA's θ need an "
                          "accuracy as a share (0.83, not 83 %): give a metric that returns one.")
 
-# %% ../nbs/03_dst.ipynb #25033eca
+# %% ../nbs/03_dst.ipynb #ec6edb01
 class ConnectionCount(Metric):
     "A fastai metric column: the number of connections of `model` during the epoch."
     def __init__(self, model): self.model = model
@@ -57,7 +57,7 @@ class ConnectionCount(Metric):
     @property
     def name(self): return 'connections'
 
-# %% ../nbs/03_dst.ipynb #fc88d85d
+# %% ../nbs/03_dst.ipynb #632c80e3
 class DynamicSparseTraining(Callback):
     "Make a dense model sparse and update its topology between training epochs; subclasses supply the rules."
     order = Recorder.order + 1
@@ -109,7 +109,7 @@ class DynamicSparseTraining(Callback):
         if self.new_weight_std == 0: return torch.zeros(n)
         return torch.randn(n, generator=self.generator) * self.new_weight_std
 
-# %% ../nbs/03_dst.ipynb #027ba935
+# %% ../nbs/03_dst.ipynb #0a134e89
 @patch
 def update_layer(self:DynamicSparseTraining, connections, accuracy=None):
     "Prune, then grow, one layer; return the removed and the added positions."
@@ -148,7 +148,7 @@ def update_topology(self:DynamicSparseTraining, accuracy=None, epoch=None):
     assert_same_topology(self.learn.model)          # several processes: every rank must hold the same topology
     refresh_data_parallel(self.learn)               # a compressed layer that grew changed shape: DDP must follow
 
-# %% ../nbs/03_dst.ipynb #f24a1c6a
+# %% ../nbs/03_dst.ipynb #39a4574c
 @patch
 def sparsify(self:DynamicSparseTraining):
     "Make the learner's model sparse if it has no sparse layer yet (Algorithm 1, lines 3–5); check the settings otherwise."
