@@ -197,7 +197,7 @@ class SparseLinear(nn.Module, SparseLayer):
     variable_shape_state = ('values', 'rows', 'cols', 'strikes', 'removed_positions', 'removal_counts')
     growth_factor = 1.5
     kernel = 'auto'                              # 'auto', or 'sparse'/'dense' to force one (see `set_kernel`)
-    dense_from = {'cpu': 0.3, 'cuda': 0.05}      # density from which 'auto' uses dense kernels, per device type
+    dense_from = {'cpu': 0.3, 'cuda': 0.02}      # density from which 'auto' uses dense kernels, per device type
 
     def __init__(self, in_features, out_features, bias=True, positions=None, values=None, capacity=None,
                  device=None, dtype=None):
@@ -251,6 +251,7 @@ class SparseLinear(nn.Module, SparseLayer):
         if self.kernel not in ('auto', 'sparse', 'dense'):
             raise ValueError(f"kernel must be 'auto', 'sparse' or 'dense'; got {self.kernel!r}.")
         if self.kernel != 'auto': return self.kernel == 'dense'
+        if self.size > MAX_DENSE_VIEW: return False                 # too large for a dense weight: sparse kernels only
         return self.density >= self.dense_from.get(self.values.device.type, self.dense_from['cpu'])
     def kernels(self):
         "The kernels for the current topology, density and device (built on the first forward after a change)."
