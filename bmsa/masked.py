@@ -197,6 +197,9 @@ def sparsify(model, epsilon=None, sparsity=None, distribution='erdos_renyi', lay
     if init not in sparse_inits:
         raise ValueError(f"init must be 'kaiming' or 'lecun' (He's or LeCun's initialisation on the sparse fan-in) "
                          f"or 'keep' (mask the existing weights); got {init!r}.")
+    if backend == 'sparse' and conv:
+        raise ValueError("The compressed backend (backend='sparse') stores linear layers only: use backend='masked' for "
+                         "sparse convolutions (conv=True), or leave the convolutions dense (conv=False).")
     chosen = select_layers(model, layers, conv)
     if not chosen and not is_sparse_layer_model(model):
         raise ValueError(f"{type(model).__name__} has no {'linear or conv' if conv else 'nn.Linear'} layer to make sparse "
