@@ -15,6 +15,7 @@ import math, copy, warnings
 import torch
 from torch import nn
 from fastcore.basics import patch
+from .paper import paper_defaults
 from .sparse import (SparseLayer, erdos_renyi_count, check_epsilon, guard_state_dict_loading, optimizer_state,
                          remap_optimizer_state, is_sparse_layer, is_sparse, named_sparse_layers)
 from .masked import MaskedLinear, is_masked_linear
@@ -283,7 +284,7 @@ def _check_positions(positions, size):
         raise ValueError("Connection positions must be distinct.")
 
 @patch(cls_method=True)
-def erdos_renyi(cls:SparseLinear, in_features, out_features, epsilon=20, generator=None, bias=True, init='kaiming', device=None):
+def erdos_renyi(cls:SparseLinear, in_features, out_features, epsilon=paper_defaults['epsilon'], generator=None, bias=True, init='kaiming', device=None):
     "A `SparseLinear` with SET's Erdős–Rényi count of connections at random positions (never materialising the dense matrix)."
     check_epsilon(epsilon)
     if init not in ('kaiming', 'zeros'): raise ValueError(f"init must be 'kaiming' or 'zeros'; got {init!r}.")
@@ -668,7 +669,8 @@ def to_dense(model):
     return _replace_modules(copy.deepcopy(model), convert)
 
 # %% ../nbs/02b_compressed.ipynb #48953cd3
-def sparse_mlp(sizes, epsilon=20, dropout=0.3, negative_slope=0.3, generator=None, device=None, fast_dropout=False):
+def sparse_mlp(sizes, epsilon=paper_defaults['epsilon'], dropout=paper_defaults['dropout'],
+               negative_slope=paper_defaults['negative_slope'], generator=None, device=None, fast_dropout=False):
     "An MLP of Erdős–Rényi `SparseLinear` layers with `sizes` neurons per layer, LeakyReLU and dropout on hidden layers."
     sizes = list(sizes)
     if len(sizes) < 2: raise ValueError(f"An MLP needs at least an input and an output size; got sizes={sizes}.")
