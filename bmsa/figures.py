@@ -21,7 +21,7 @@ method_names = dict(bmsa='BMSA', set='SET', accset='AccSET', dense='dense MLP')
 
 def run_labels(run_dirs):
     "One legend label per run folder: its method, then its dataset if they differ, then its folder name if still ambiguous."
-    configs = [read_config(r) for r in run_dirs]
+    configs = [json.loads((Path(r) / 'config.json').read_text()) for r in run_dirs]   # only the names: any run folder
     labels = [method_names.get(c['method'], c['method']) for c in configs]
     if len({c['dataset'] for c in configs}) > 1: labels = [f"{l} ({c['dataset']})" for l, c in zip(labels, configs)]
     return [f"{l}: {Path(r).name}" if labels.count(l) > 1 else l for l, r in zip(labels, run_dirs)]
