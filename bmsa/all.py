@@ -8,6 +8,7 @@ from .dst import *
 from .set import *
 from .accset import *
 from .bmsa import *
+from .rigl import *
 from .compressed import *
 from .runs import *
 from .topology import *

@@ -13,6 +13,7 @@ import math, time
 import torch
 from torch import nn
 from fastai.callback.core import CancelStepException
+from .paper import paper_defaults
 from .dst import DynamicSparseTraining
 from .bmsa import BMSA
 
@@ -193,8 +194,8 @@ class RigL(DynamicSparseTraining):
 class BMSARigL(RigL, BMSA):
     "BMSA on RigL: three-strike pruning over consecutive updates, gradient-ranked growth among the positions BMSA allows."
     needs_accuracy = False
-    def __init__(self, alpha=0.3, delta_t=100, end_fraction=0.75, end_step=None, strikes_to_remove=3,
-                 median='at_or_above', k=-0.87, **kwargs):
+    def __init__(self, alpha=0.3, delta_t=100, end_fraction=0.75, end_step=None,
+                 strikes_to_remove=paper_defaults['strikes_to_remove'], median='at_or_above', k=paper_defaults['k'], **kwargs):
         super().__init__(alpha=alpha, delta_t=delta_t, end_fraction=end_fraction, end_step=end_step,
                          strikes_to_remove=strikes_to_remove, median=median, k=k, zeta=alpha, **kwargs)
 
