@@ -15,6 +15,9 @@ shown = re.compile(r'^(\w+\.)*(plot_\w+|show_(topology|layer_state|batch|results
 def draws(source):
     "Whether a cell leaves a figure for the page: a pyplot figure, or a drawing call as its last statement."
     if source.lstrip().startswith(('#| export', '#|export')): return False
+    try: body = ast.parse('\n'.join(l for l in source.splitlines() if not l.startswith(('#|', '%', '!')))).body
+    except SyntaxError: body = []
+    if body and all(isinstance(b, (ast.FunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)) for b in body): return False
     lines = [l for l in source.splitlines() if l.strip() and not l.lstrip().startswith('#')]
     last = lines[-1].strip() if lines else ''
     if last.startswith('if ') and ':' in last: last = last.split(':', 1)[1].strip()
