@@ -16,6 +16,7 @@ __all__ = ['sparsity_distributions', 'check_epsilon', 'erdos_renyi_density', 'er
 import math
 import torch
 from torch import nn
+from .paper import paper_defaults
 
 # %% ../nbs/02_sparse.ipynb #bb0676c1
 def check_epsilon(epsilon):
@@ -53,7 +54,7 @@ def layer_densities(shapes, epsilon=None, sparsity=None, distribution='erdos_ren
     if epsilon is not None and sparsity is not None:
         raise ValueError("Give either epsilon (SET's Erdős–Rényi ε) or sparsity (the share of absent connections), not both.")
     if sparsity is None:
-        return {n: erdos_renyi_kernel_density(s, 20 if epsilon is None else epsilon) for n, s in shapes.items()}
+        return {n: erdos_renyi_kernel_density(s, paper_defaults['epsilon'] if epsilon is None else epsilon) for n, s in shapes.items()}
     if isinstance(sparsity, dict):
         unknown = [n for n in sparsity if n not in shapes]
         if unknown: raise ValueError(f"sparsity names layers that are not sparse layers of the model: {unknown}; "
