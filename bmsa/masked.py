@@ -7,7 +7,7 @@ Docs: https://bmsa-dev.github.io/bmsa/masked.html.md"""
 # %% auto #0
 __all__ = ['masked_classes', 'sparse_inits', 'masked_gradient', 'MaskedLayer', 'MaskedLinear', 'MaskedConv1d', 'MaskedConv2d',
            'masked_linear', 'is_masked_linear', 'MaskedConnections', 'select_layers', 'sparse_kaiming_', 'random_mask',
-           'sparsify', 'is_sparse_layer_model', 'to_backend']
+           'sparsify', 'to_backend']
 
 # %% ../nbs/02a_masked.ipynb #4961831a
 import math, copy
@@ -15,7 +15,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from .sparse import (SparseLayer, layer_densities, check_epsilon, zero_optimizer_state, optimizer_state_tensors,
-                         guard_state_dict_loading, is_sparse_layer, sparse_layers)
+                         guard_state_dict_loading, is_sparse_layer, is_sparse, sparse_layers)
 
 # %% ../nbs/02a_masked.ipynb #61e68a34
 def masked_gradient(weight, mask):
@@ -201,7 +201,7 @@ def sparsify(model, epsilon=None, sparsity=None, distribution='erdos_renyi', lay
         raise ValueError("The compressed backend (backend='sparse') stores linear layers only: use backend='masked' for "
                          "sparse convolutions (conv=True), or leave the convolutions dense (conv=False).")
     chosen = select_layers(model, layers, conv)
-    if not chosen and not is_sparse_layer_model(model):
+    if not chosen and not is_sparse(model):
         raise ValueError(f"{type(model).__name__} has no {'linear or conv' if conv else 'nn.Linear'} layer to make sparse "
                          f"(layers={layers!r}). Dynamic sparse training in bmsa works on nn.Linear layers "
                          "(and nn.Conv1d/nn.Conv2d with conv=True).")
@@ -217,8 +217,6 @@ def sparsify(model, epsilon=None, sparsity=None, distribution='erdos_renyi', lay
         if init != 'keep': sparse_kaiming_(module, generator, gain=sparse_inits[init])
     guard_state_dict_loading(model)
     return to_backend(model, backend, opt)
-
-def is_sparse_layer_model(model): return any(is_sparse_layer(m) for m in model.modules())
 
 def to_backend(model, backend='masked', opt=None):
     "Store the sparse layers of `model` in `backend`: 'masked' (this module) or 'sparse' (`bmsa.compressed`)."
