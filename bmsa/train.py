@@ -41,8 +41,8 @@ def sparse_training_callback(method, **settings):
 P = paper_defaults
 default_settings = dict(dataset='fashion_mnist', method='bmsa', epochs=3, epsilon=P['epsilon'], zeta=P['zeta'], k=P['k'],
                         target='dense', lr=P['lr'], bs=P['batch_size'], seed=0, n_train=None, n_valid=None,
-                        checkpoint_every=5, data=None, topology_every=0, backend='masked', init='kaiming')
-optional_settings = ('topology_every', 'backend', 'init')   # added after the first runs: older config.json files lack them
+                        checkpoint_every=5, data=None, topology_every=0, backend='masked', init='kaiming', fast_dropout=False)
+optional_settings = ('topology_every', 'backend', 'init', 'fast_dropout')   # added after the first runs: older config.json files lack them
 
 def _whole(v, low): return isinstance(v, int) and not isinstance(v, bool) and v >= low
 def _number(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
@@ -60,6 +60,7 @@ setting_rules = dict(   # setting: (test, what it must be)
     n_valid=(lambda v: v is None or _whole(v, 1), "a whole number ≥ 1, or None for all"),
     data=(lambda v: v is None or isinstance(v, (str, os.PathLike)), "a folder, or None"),
     target=(_name, "a name"), backend=(_name, "a name"), init=(_name, "a name"),
+    fast_dropout=(lambda v: isinstance(v, bool), "true or false"),
 )
 
 def check_threads(threads):
@@ -92,9 +93,13 @@ def learner_for(settings):
     from fastai.torch_core import set_seed
     from bmsa.models import paper_learner
     set_seed(settings['seed'])
-    return paper_learner(settings['dataset'], cbs=sparse_training_callback(**settings), path=settings['data'],
-                         bs=settings['bs'], lr=settings['lr'], n_train=settings['n_train'], n_valid=settings['n_valid'],
-                         seed=settings['seed'])
+    learn = paper_learner(settings['dataset'], cbs=sparse_training_callback(**settings), path=settings['data'],
+                          bs=settings['bs'], lr=settings['lr'], n_train=settings['n_train'], n_valid=settings['n_valid'],
+                          seed=settings['seed'])
+    if settings['fast_dropout']:
+        from bmsa.compressed import use_fast_dropout
+        use_fast_dropout(learn.model)
+    return learn
 
 # %% ../nbs/07a_train.ipynb #ce665a9a
 def _fit(learn, epochs, cbs, show_progress, first_epoch=0):
@@ -181,7 +186,10 @@ def restored_learner(config, state):
         restore_training_state(learn, state['training'])
     return learn
 
-def _same_run(a, b): return {k: v for k, v in a.items() if k != 'epochs'} == {k: v for k, v in b.items() if k != 'epochs'}
+def _same_run(a, b):
+    "Whether settings `a` and `b` describe the same run (any number of epochs; a setting added later at its default)."
+    a, b = ({**default_settings, **s} for s in (a, b))
+    return {k: v for k, v in a.items() if k != 'epochs'} == {k: v for k, v in b.items() if k != 'epochs'}
 
 def resume(run_dir, threads=None, show_progress=True, **overrides):
     "Continue the run in `run_dir` from its last checkpoint; `overrides` must agree with its settings, but `epochs` may grow."
@@ -244,6 +252,9 @@ def run_model(run_dir):
     set_seed(config['seed'])
     learn = Learner(None, paper_mlp(config['dataset']), loss_func=noop, cbs=sparse_training_callback(**config))   # no data
     learn.model.load_state_dict(state['model'])
+    if config['fast_dropout']:
+        from bmsa.compressed import use_fast_dropout
+        use_fast_dropout(learn.model)
     return learn.model, state['epoch']
 
 # %% ../nbs/07a_train.ipynb #768da7a4
@@ -270,6 +281,7 @@ def parser(explicit_only=False):
     add('--target', default=d['target'], choices=['dense', 'initial'], help="γ: every possible connection, or the starting count (paper: not given)")
     add('--backend', default=d['backend'], choices=['masked', 'sparse'], help="storage of sparse layers: masked dense weights, or truly sparse (faster when very sparse)")
     add('--init', default=d['init'], choices=['kaiming', 'lecun'], help="initial weights: He's or LeCun's initialisation on the sparse fan-in (paper: not given)")
+    add('--fast-dropout', action='store_true', default=d['fast_dropout'], help="dropout masks from 16-bit random integers (`FastDropout`): the same dropout, cheaper draws; new runs only")
     add('--lr', type=float, default=d['lr'], help=f"SGD learning rate, momentum {P['momentum']} (paper: {P['lr']})")
     add('--bs', type=int, default=d['bs'], help=f"batch size (paper: {P['batch_size']})")
     add('--seed', type=int, default=d['seed'], help="random seed, 0 to 2**32 - 1")
