@@ -36,7 +36,7 @@ for dataset in fashion_mnist cifar10; do
   .venv/bin/bmsa-plot runs/$dataset-set runs/$dataset-accset runs/$dataset-bmsa --out "runs/figures/$dataset" --title "$dataset"
   for m in set accset bmsa; do
     mkdir -p "experiments/$dataset-$m"
-    cp runs/$dataset-$m/{config.json,log.csv,summary.json} "experiments/$dataset-$m/"
+    cp runs/$dataset-$m/{config.json,log.csv,summary.json,weights.json} "experiments/$dataset-$m/"
   done
 done
 echo "figures in runs/figures/, logs in experiments/"
