@@ -1,7 +1,7 @@
 """Time fastai training epochs of the paper's MLPs with dense nn.Linear, the masked and the compressed backend, side by side.
 
-Usage: python scripts/bench_backends.py [--quick] [--device cpu|cuda] [--threads 1] [--batches 10] [--repeats 2]
-                                        [--data synthetic|real] [--densities 0.05 0.1 0.2 0.3 0.4 0.5] [--skip-sweep]
+Usage: python scripts/bench_backends.py [--quick] [--device cpu|cuda] [--threads 1] [--batches 10] [--repeats 3]
+                                        [--data synthetic|real] [--densities 0.05 0.1 0.2 0.3 0.4 0.5] [--sections 0 1 2 3 4 5]
 
 Prints measured figures (it asserts nothing), in one run, so that every ratio compares rows measured under the same
 machine load (printed with each section). Every row trains with the same `Learner` (SGD momentum 0.9, lr 0.01, batch
@@ -21,13 +21,15 @@ machine load (printed with each section). Every row trains with the same `Learne
 An epoch is timed on `--batches` training batches and a fifth (CIFAR-10) or a sixth (Fashion-MNIST) as many
 validation batches, as in the full datasets (50,000 + 10,000 and 60,000 + 10,000 images), after one warm-up epoch;
 the full-epoch figure scales that time to the full dataset. On CPU the times are this process's CPU time (`--clock`), so
-that other processes on a shared machine slow the figures less (they still share caches and memory bandwidth). Each row is the fastest of `--repeats` measurements,
-taken in turns. Data: random images of the datasets' shapes (`--data synthetic`, the default: the arithmetic does
+that other processes on a shared machine slow the figures less (they still share caches and memory bandwidth). Rows
+are measured in turns, `--repeats` times: each time printed is the row's fastest, and each ratio (× dense) the median
+over turns of the row's time over the dense row's time in the same turn, so that a burst of load on the machine moves
+both sides of a ratio. Data: random images of the datasets' shapes (`--data synthetic`, the default: the arithmetic does
 not depend on the pixels), or the real datasets through `bmsa.data.dataset_dls` (`--data real`).
 AccSET's and BMSA's updates depend on the epoch's validation accuracy; on random data that is 10 %, so section 4
 gives them `--accuracy` (0.45, about CIFAR-10's after one epoch) instead.
 """
-import argparse, contextlib, cProfile, io, math, os, pstats, sys, time, warnings
+import argparse, contextlib, cProfile, io, math, os, pstats, statistics, sys, time, warnings
 from functools import partial
 
 import torch
@@ -132,13 +134,19 @@ def epoch_time(dls, model, name, cbs=(), excluded=lambda: 0.):
     return (timer.times[-1] - excluded()) * full / (len(dls.train) + len(dls.valid)), learn
 
 
-def measure(rows, dls, name, repeats):
-    "The fastest of `repeats` full-epoch times of each row (label → model factory), measured in turns."
+def measure(rows, dls, name, repeats, rounds=None):
+    "The fastest of `repeats` full-epoch times of each row (label → model factory), measured in turns (each turn's times into `rounds`)."
     best = {label: math.inf for label in rows}
     for _ in range(repeats):
-        for label, factory in rows.items():
-            best[label] = min(best[label], epoch_time(dls, factory(), name)[0])
+        times = {label: epoch_time(dls, factory(), name)[0] for label, factory in rows.items()}
+        best = {label: min(best[label], t) for label, t in times.items()}
+        if rounds is not None: rounds.append(times)
     return best
+
+
+def paired_ratio(rounds, label, base):
+    "The median over turns of `label`'s time over `base`'s time in the same turn: the ratio least moved by other processes' load."
+    return statistics.median(r[label] / r[base] for r in rounds)
 
 
 def kernel_section(args, device):
@@ -174,8 +182,9 @@ def cifar_section(args, device, dls, fast):
     rows = {'dense nn.Linear': lambda: make_model('cifar10', fast=fast, device=device),
             'masked backend': lambda: make_model('cifar10', 'masked', epsilon=20, fast=fast, device=device),
             'compressed backend (adaptive kernels)': lambda: make_model('cifar10', 'sparse', epsilon=20, fast=fast, device=device)}
-    best = measure(rows, dls, 'cifar10', args.repeats)
-    for label, t in best.items(): print(f"  {label:<40} {t:7.2f} s per epoch   {best['dense nn.Linear'] / t:5.1f}× dense")
+    rounds = []
+    best = measure(rows, dls, 'cifar10', args.repeats, rounds)
+    for label, t in best.items(): print(f"  {label:<40} {t:7.2f} s per epoch   {1 / paired_ratio(rounds, label, 'dense nn.Linear'):5.1f}× dense")
     print(f"  ({load()} after)")
     print()
     return best
@@ -190,12 +199,14 @@ def sweep_section(args, device, dls, fast):
                 for kernel in ('auto', 'sparse', 'dense')}
         rows['masked'] = lambda: make_model('cifar10', 'masked', density=d, fast=fast, device=device)
         rows['nn.Linear'] = lambda: make_model('cifar10', fast=fast, device=device)
-        best = measure(rows, dls, 'cifar10', args.repeats)
+        rounds = []
+        best = measure(rows, dls, 'cifar10', args.repeats, rounds)
         chosen = ''.join('D' if l.uses_dense_kernels() else 'S' for l in sparse_layers(rows['auto']()))
-        cell = lambda t: f"{t:6.2f} s {t / best['nn.Linear']:4.2f}×"
-        print(f"  {d:>8.0%} {best['nn.Linear']:6.2f} s {cell(best['masked']):>14} {cell(best['auto']):>14} {cell(best['sparse']):>14} "
-              f"{cell(best['dense']):>14}   {chosen}")
-    print(f"  ({load()} after; S = sparse kernels, D = dense kernels)")
+        cell = lambda label: f"{best[label]:6.2f} s {paired_ratio(rounds, label, 'nn.Linear'):4.2f}×"
+        print(f"  {d:>8.0%} {best['nn.Linear']:6.2f} s {cell('masked'):>14} {cell('auto'):>14} {cell('sparse'):>14} "
+              f"{cell('dense'):>14}   {chosen}")
+    print(f"  ({load()} after; times: the fastest of {args.repeats}; ×: the median over turns of the time over the dense "
+          f"network's in the same turn; S = sparse kernels, D = dense kernels)")
     print()
 
 
@@ -207,8 +218,9 @@ def fashion_section(args, device, fast):
             'masked backend': lambda: make_model('fashion_mnist', 'masked', epsilon=20, fast=fast, device=device),
             'compressed backend (adaptive kernels)': lambda: make_model('fashion_mnist', 'sparse', epsilon=20, fast=fast, device=device),
             'compressed backend, forced sparse kernels': lambda: make_model('fashion_mnist', 'sparse', epsilon=20, fast=fast, kernel='sparse', device=device)}
-    best = measure(rows, dls, 'fashion_mnist', args.repeats)
-    for label, t in best.items(): print(f"  {label:<42} {t:6.2f} s per epoch   {best['dense nn.Linear'] / t:5.2f}× dense")
+    rounds = []
+    best = measure(rows, dls, 'fashion_mnist', args.repeats, rounds)
+    for label, t in best.items(): print(f"  {label:<42} {t:6.2f} s per epoch   {1 / paired_ratio(rounds, label, 'dense nn.Linear'):5.2f}× dense")
     print()
 
 
@@ -293,7 +305,7 @@ def main():
     p.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
     p.add_argument('--threads', type=int, default=1, help='CPU threads (1 on a shared machine)')
     p.add_argument('--batches', type=int, default=None, help='training batches per timed epoch (default 10, quick 5)')
-    p.add_argument('--repeats', type=int, default=None, help='measurements per row, the fastest counts (default 2, quick 1)')
+    p.add_argument('--repeats', type=int, default=None, help='measurements per row, in turns: the fastest is printed, ratios are medians over turns (default 3, quick 1)')
     p.add_argument('--data', choices=['synthetic', 'real'], default='synthetic')
     p.add_argument('--densities', type=float, nargs='*', default=None, help='densities of the sweep (default 5 %% … 50 %%)')
     p.add_argument('--accuracy', type=float, default=0.45, help="the epoch accuracy AccSET and BMSA see in section 4")
@@ -303,7 +315,7 @@ def main():
     args = p.parse_args()
     if args.threads < 1: p.error(f"--threads must be at least 1; got {args.threads}")
     args.batches = args.batches or (5 if args.quick else 10)
-    args.repeats = args.repeats or (1 if args.quick else 2)
+    args.repeats = args.repeats or (1 if args.quick else 3)
     args.densities = args.densities or ([0.1, 0.3, 0.5] if args.quick else [0.05, 0.1, 0.2, 0.3, 0.4, 0.5])
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
