@@ -15,6 +15,7 @@ from torch import nn
 from fastai.callback.core import CancelStepException
 from .paper import paper_defaults
 from .dst import DynamicSparseTraining
+from .set import smallest_first
 from .bmsa import BMSA
 
 # %% ../nbs/06a_rigl.ipynb #1fe95375
@@ -31,7 +32,7 @@ def is_update_step(step, delta_t, end_step):
 def smallest_magnitudes(weights, n, generator=None):
     "Indices (sorted) of the `n` entries of `weights` with the smallest magnitude, ties broken at random."
     shuffled = torch.randperm(len(weights), generator=generator).to(weights.device)
-    return shuffled[weights[shuffled].abs().argsort(stable=True)[:n]].sort().values
+    return shuffled[smallest_first(weights[shuffled].abs(), n)].sort().values        # a stable selection in shuffled order
 
 # %% ../nbs/06a_rigl.ipynb #dc9c8d8b
 def dense_gradient_rows(layer, captured):

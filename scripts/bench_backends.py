@@ -14,8 +14,9 @@ machine load (printed with each section). Every row trains with the same `Learne
 2. The same network at uniform densities up to 50 %: masked, compressed with adaptive kernels, and compressed forced
    to sparse and to dense kernels, against the dense network.
 3. The Fashion-MNIST network 784-256-128-100-10 at ε = 20: dense, masked, compressed.
-4. The topology update (SET, AccSET, BMSA's first update, on both backends) as a share of an epoch, and a profile of
-   BMSA's first update on the compressed backend.
+4. The topology update (SET, AccSET, BMSA's first update, on both backends) as a share of an epoch, at ε = 20 and
+   (AccSET, BMSA, compressed) at the sweep's smallest density, 20 % and its largest; and a profile of BMSA's first
+   update on the compressed backend.
 5. A profile of the compressed ε = 20 epoch: torch's operators by their own time, and the time outside them.
 
 An epoch is timed on `--batches` training batches and a fifth (CIFAR-10) or a sixth (Fashion-MNIST) as many
@@ -246,20 +247,27 @@ def update_section(args, device, dls):
     print(f"4. Topology update after the first epoch, CIFAR-10 MLP at ε = 20, nn.Dropout, accuracy {args.accuracy} ({load()})")
     print("   shares of the epoch before the update (SET's, whose topology keeps its size) and of the epoch after it")
     profile = None
+    def row(backend, method, before_epoch=None, profiled=False, **target):
+        "Time `method`'s first update on a fresh model; print it as shares of the epoch before (`before_epoch`, or its own) and after."
+        cb = timed(method, args.accuracy)(seed=0)
+        cb.profile = profiled
+        model = make_model('cifar10', backend, device=device, **target)
+        before = connections(model)
+        epoch, learn = epoch_time(dls, model, 'cifar10', cbs=[cb], excluded=lambda: cb.update_times[0])   # the update runs in epoch 2
+        before_epoch, update = before_epoch or epoch, cb.update_times[0]
+        where = ('compressed' if backend == 'sparse' else 'masked') + (f" {target['density']:.0%}" if 'density' in target else '')
+        print(f"  {where:<14} {method.__name__:<6} update {update:6.3f} s = {100 * update / before_epoch:5.2f} % of {before_epoch:6.2f} s, "
+              f"{100 * update / epoch:5.2f} % of {epoch:6.2f} s; connections {before:,} → {connections(learn.model):,}")
+        return epoch, cb
     for backend in ('sparse', 'masked'):
         before_epoch = None
         for method in (SET, AccSET, BMSA):
-            cb = timed(method, args.accuracy)(seed=0)
-            cb.profile = backend == 'sparse' and method is BMSA
-            model = make_model('cifar10', backend, epsilon=20, device=device)
-            before = connections(model)
-            epoch, learn = epoch_time(dls, model, 'cifar10', cbs=[cb], excluded=lambda: cb.update_times[0])   # the update runs in epoch 2
+            epoch, cb = row(backend, method, before_epoch, profiled=backend == 'sparse' and method is BMSA, epsilon=20)
             before_epoch = before_epoch or epoch
-            update = cb.update_times[0]
-            print(f"  {'compressed' if backend == 'sparse' else 'masked':<10} {method.__name__:<6} update {update:6.3f} s = "
-                  f"{100 * update / before_epoch:5.2f} % of {before_epoch:6.2f} s, {100 * update / epoch:5.2f} % of {epoch:6.2f} s; "
-                  f"connections {before:,} → {connections(learn.model):,}")
             if cb.profile: profile = cb.profiled
+    print(f"  At uniform densities (compressed, adaptive kernels): shares of the epoch after the update")
+    for d in sorted({min(args.densities), 0.2, max(args.densities)}):
+        for method in (AccSET, BMSA): row('sparse', method, density=d)
     if profile is not None:
         out = io.StringIO()
         pstats.Stats(profile, stream=out).sort_stats('cumulative').print_stats(14)
