@@ -82,6 +82,17 @@ def _free_slots_zeroed(values, nnz):
     grad[nnz:] = 0
     return grad
 
+def _feature_major(t):
+    "The transpose of a 2-D tensor, contiguous (free when `t` is itself a transposed view)."
+    t = t.t()
+    return t if t.is_contiguous() else t.contiguous()
+
+def _feature_major_empty(lead, n, like):
+    "An empty (*lead, n) tensor laid out feature-major (not a view), and the contiguous (n × batch) view to write into."
+    batch, strides = math.prod(lead), [math.prod(lead[i + 1:]) for i in range(len(lead))]
+    out = torch.empty_strided((*lead, n), (*strides, batch), dtype=like.dtype, device=like.device)
+    return out, out.as_strided((n, batch), (batch, 1))
+
 class CSRKernels:
     "Sparse kernels for a `SparseLinear`: its weight as CSR and as transposed CSR, built once per topology."
     dense = False
@@ -104,15 +115,23 @@ class CSRKernels:
         return torch.sparse_csr_tensor(self.t_crow, self.t_col, values.index_select(0, self.t_order), (self.n_in, self.n_out),
                                        device=self.device, check_invariants=False)
 
-    def forward(self, xt, values, bias, out):
-        "out (n_out × batch) = W xt + bias."
+    def layout(self, t):
+        "The layout the sparse products read: features × batch, contiguous (a batch × features `t` transposed)."
+        return _feature_major(t)
+    def forward(self, xt, values, bias, lead):
+        "y (*lead, n_out) = x Wᵀ + bias, written as W xt + bias into a feature-major tensor."
+        y, out = _feature_major_empty(lead, self.n_out, xt)
         if self.nnz == 0: out.copy_(bias.unsqueeze(1).expand_as(out)) if bias is not None else out.zero_()
         elif bias is None: torch.mm(self.weight(values), xt, out=out)
         else: torch.addmm(bias.unsqueeze(1), self.weight(values), xt, out=out)
-    def grad_input(self, values, gt, out):
-        "out (n_in × batch) = Wᵀ gt."
+        return y
+    def grad_input(self, values, gt, lead):
+        "The input's gradient (*lead, n_in), written as Wᵀ gt into a feature-major tensor."
+        grad_x, out = _feature_major_empty(lead, self.n_in, gt)
         if self.nnz == 0: out.zero_()
         else: torch.mm(self.weight_t(values), gt, out=out)
+        return grad_x
+    def grad_bias(self, gt): return gt.sum(1)
     def grad_values(self, values, gt, xt):
         "The gradient of `values`: (gt xtᵀ) at the connections, zero on free slots."
         grad = _free_slots_zeroed(values, self.nnz)
@@ -140,37 +159,36 @@ class DenseKernels:
         weight.view(-1).index_copy_(0, self.positions, values.detach()[:self.nnz])
         return weight
 
-    def forward(self, xt, values, bias, out):
+    def layout(self, t):
+        "The layout the dense products read: batch × features as given (BLAS reads either memory order)."
+        return t
+    def forward(self, x, values, bias, lead):
+        "y (*lead, n_out) = x Wᵀ + bias, as `nn.Linear` computes it (batch-major: faster here than W xᵀ)."
+        y = torch.empty(*lead, self.n_out, dtype=x.dtype, device=x.device)
         weight = self.weight(values)
-        if bias is None: torch.mm(weight, xt, out=out)
-        else: torch.addmm(bias.unsqueeze(1), weight, xt, out=out)
-    def grad_input(self, values, gt, out): torch.mm(self._weight.t(), gt, out=out)     # as written by the forward
-    def grad_values(self, values, gt, xt):
-        grad_weight = torch.mm(gt, xt.t(), out=self._buffer('_grad', values))
+        if bias is None: torch.mm(x, weight.t(), out=y.view(-1, self.n_out))
+        else: torch.addmm(bias, x, weight.t(), out=y.view(-1, self.n_out))
+        return y
+    def grad_input(self, values, g, lead):
+        "The input's gradient (*lead, n_in) = g W, with the weight as written by the forward."
+        grad_x = torch.empty(*lead, self.n_in, dtype=g.dtype, device=g.device)
+        torch.mm(g, self._weight, out=grad_x.view(-1, self.n_in))
+        return grad_x
+    def grad_bias(self, g): return g.sum(0)
+    def grad_values(self, values, g, x):
+        grad_weight = torch.mm(g.t(), x, out=self._buffer('_grad', values))
         grad = _free_slots_zeroed(values, self.nnz)
         torch.index_select(grad_weight.view(-1), 0, self.positions, out=grad[:self.nnz])
         return grad
 
 # %% ../nbs/02b_compressed.ipynb #d0e11fd4
-def _feature_major(t):
-    "The transpose of a 2-D tensor, contiguous (free when `t` is itself a transposed view)."
-    t = t.t()
-    return t if t.is_contiguous() else t.contiguous()
-
-def _feature_major_empty(lead, n, like):
-    "An empty (*lead, n) tensor laid out feature-major (not a view), and the contiguous (n × batch) view to write into."
-    batch, strides = math.prod(lead), [math.prod(lead[i + 1:]) for i in range(len(lead))]
-    out = torch.empty_strided((*lead, n), (*strides, batch), dtype=like.dtype, device=like.device)
-    return out, out.as_strided((n, batch), (batch, 1))
-
 class SparseLinearFunction(torch.autograd.Function):
     "y = x Wᵀ + b for the weight W whose connections hold `values`, computed by `kernels` (`CSRKernels` or `DenseKernels`)."
     @staticmethod
     def forward(ctx, x, values, bias, kernels):
-        xt = _feature_major(x.reshape(-1, kernels.n_in))                        # (n_in, batch)
-        y, yt = _feature_major_empty(tuple(x.shape[:-1]), kernels.n_out, xt)
-        kernels.forward(xt, values, bias, yt)
-        ctx.save_for_backward(xt, values)
+        xl = kernels.layout(x.reshape(-1, kernels.n_in))                        # the input as the kernels read it
+        y = kernels.forward(xl, values, bias, tuple(x.shape[:-1]))
+        ctx.save_for_backward(xl, values)
         ctx.kernels, ctx.input_shape, ctx.has_bias = kernels, tuple(x.shape), bias is not None
         return y
 
@@ -181,14 +199,12 @@ class SparseLinearFunction(torch.autograd.Function):
             raise RuntimeError("The connections of a SparseLinear changed (a topology update, a capacity change or a load) "
                                "after the forward pass that built this graph, so its backward cannot be computed. Call "
                                "backward before changing the topology, and run a new forward pass after the change.")
-        xt, values = ctx.saved_tensors
-        gt = _feature_major(grad_out.reshape(-1, kernels.n_out))                # (n_out, batch)
+        xl, values = ctx.saved_tensors
+        gl = kernels.layout(grad_out.reshape(-1, kernels.n_out))
         grad_x = grad_values = grad_bias = None
-        if ctx.needs_input_grad[0]:
-            grad_x, grad_xt = _feature_major_empty(ctx.input_shape[:-1], kernels.n_in, gt)
-            kernels.grad_input(values, gt, grad_xt)
-        if ctx.needs_input_grad[1]: grad_values = kernels.grad_values(values, gt, xt)
-        if ctx.has_bias and ctx.needs_input_grad[2]: grad_bias = gt.sum(1)
+        if ctx.needs_input_grad[0]: grad_x = kernels.grad_input(values, gl, ctx.input_shape[:-1])
+        if ctx.needs_input_grad[1]: grad_values = kernels.grad_values(values, gl, xl)
+        if ctx.has_bias and ctx.needs_input_grad[2]: grad_bias = kernels.grad_bias(gl)
         return grad_x, grad_values, grad_bias, None
 
 # %% ../nbs/02b_compressed.ipynb #841d2fdb
