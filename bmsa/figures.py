@@ -57,25 +57,27 @@ def weight_histograms(model, bins=80):
         layers.append(dict(layer=i, connections=len(w), absent=absent, counts=counts.tolist(), edges=edges.tolist()))
     return layers
 
+def _checkpoint_histograms(run_dir, bins):
+    "The weight histograms of the run's last checkpoint, with the epoch it holds."
+    model, done = run_model(run_dir)
+    return dict(epoch=done - 1, layers=weight_histograms(model, bins))
+
 def write_weight_histograms(run_dir, bins=80):
     "Write `weights.json` (the weight histograms of the last checkpoint) into run folder `run_dir`, and return them."
-    model, done = run_model(run_dir)
-    data = dict(epoch=done - 1, layers=weight_histograms(model, bins))
+    data = _checkpoint_histograms(run_dir, bins)
     atomic_write_text(Path(run_dir) / 'weights.json', json.dumps(data))
     return data
 
 def read_weight_histograms(run_dir, bins=80):
     "The weight histograms of a run: from its last checkpoint if it has one, else from its `weights.json`."
-    if checkpoint_path(run_dir).exists():
-        model, done = run_model(run_dir)
-        return dict(epoch=done - 1, layers=weight_histograms(model, bins))
+    if checkpoint_path(run_dir).exists(): return _checkpoint_histograms(run_dir, bins)
     if (Path(run_dir) / 'weights.json').exists(): return json.loads((Path(run_dir) / 'weights.json').read_text())
     raise FileNotFoundError(f"{run_dir} has neither a checkpoint nor a weights.json: resume the run to write a checkpoint, "
                             "or copy its weights.json (written by bmsa-plot) into it.")
 
-def plot_weight_distribution(run_dir, fname=None, bins=80):
+def plot_weight_distribution(run_dir, fname=None, bins=80, histograms=None):
     "Histograms of each layer's weights in the run's last checkpoint, or its `weights.json` (the paper's Fig. 5)."
-    data = read_weight_histograms(run_dir, bins)
+    data = histograms or read_weight_histograms(run_dir, bins)                 # `histograms`: already read
     if not data['layers']: raise ValueError(f"{run_dir} has no sparse layers to draw (a dense run?).")
     fig, axes = plt.subplots(1, len(data['layers']), figsize=(3.2 * len(data['layers']), 2.8))
     for ax, layer in zip(np.atleast_1d(axes), data['layers']):
@@ -111,6 +113,6 @@ def plot_main(argv=None):
         for r in args.runs:
             if read_config(r)['method'] == 'dense': continue
             fname = out / f"weights-{Path(r).name}.png"
-            if checkpoint_path(r).exists(): write_weight_histograms(r)
-            plot_weight_distribution(r, fname); print(fname)
+            histograms = write_weight_histograms(r) if checkpoint_path(r).exists() else None   # the checkpoint, read once
+            plot_weight_distribution(r, fname, histograms=histograms); print(fname)
     except (ValueError, OSError) as e: raise SystemExit(f"bmsa-plot: error: {e}")

@@ -88,6 +88,13 @@ def check_settings(settings, source=None):
     except ValueError as e: raise ValueError(f"{where}{e}") from None
     return s
 
+def _apply_dropout_setting(model, settings):
+    "Give `model` the run's dropout: `FastDropout` in place of `nn.Dropout` when `settings['fast_dropout']`."
+    if settings['fast_dropout']:
+        from bmsa.compressed import use_fast_dropout
+        use_fast_dropout(model)
+    return model
+
 def learner_for(settings):
     "Seed everything and build the learner of a run from its settings."
     from fastai.torch_core import set_seed
@@ -96,9 +103,7 @@ def learner_for(settings):
     learn = paper_learner(settings['dataset'], cbs=sparse_training_callback(**settings), path=settings['data'],
                           bs=settings['bs'], lr=settings['lr'], n_train=settings['n_train'], n_valid=settings['n_valid'],
                           seed=settings['seed'])
-    if settings['fast_dropout']:
-        from bmsa.compressed import use_fast_dropout
-        use_fast_dropout(learn.model)
+    _apply_dropout_setting(learn.model, settings)
     return learn
 
 # %% ../nbs/07a_train.ipynb #ce665a9a
@@ -252,10 +257,7 @@ def run_model(run_dir):
     set_seed(config['seed'])
     learn = Learner(None, paper_mlp(config['dataset']), loss_func=noop, cbs=sparse_training_callback(**config))   # no data
     learn.model.load_state_dict(state['model'])
-    if config['fast_dropout']:
-        from bmsa.compressed import use_fast_dropout
-        use_fast_dropout(learn.model)
-    return learn.model, state['epoch']
+    return _apply_dropout_setting(learn.model, config), state['epoch']
 
 # %% ../nbs/07a_train.ipynb #768da7a4
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
