@@ -195,13 +195,6 @@ class DenseKernels:
         return grad
 
 # %% ../nbs/02b_compressed.ipynb #d0e11fd4
-def _in_layout(t, feature_major):
-    "A copy of 2-D `t` laid out feature-major, or batch-major (contiguous)."
-    if not feature_major: return t.contiguous()
-    out, view = _feature_major_empty(tuple(t.shape[:-1]), t.shape[-1], t)
-    view.copy_(t.t())
-    return out
-
 class SparseLinearFunction(torch.autograd.Function):
     "y = x Wᵀ + b for the weight W whose connections hold `values`, computed by `kernels` (`CSRKernels` or `DenseKernels`)."
     @staticmethod
@@ -225,7 +218,7 @@ class SparseLinearFunction(torch.autograd.Function):
         if ctx.needs_input_grad[0]:
             grad_x = kernels.grad_input(values, gl, ctx.input_shape[:-1], ctx.feature_major)   # in the input's own layout
             if len(ctx.input_shape) == 2 and is_feature_major(grad_x) != ctx.feature_major:   # when the kernel cannot, so
-                grad_x = _in_layout(grad_x, ctx.feature_major)                            # that element-wise backwards stay fast
+                grad_x = _feature_major(grad_x).t() if ctx.feature_major else grad_x.contiguous()   # element-wise backwards stay fast
         if ctx.needs_input_grad[1]: grad_values = kernels.grad_values(values, gl, xl)
         if ctx.has_bias and ctx.needs_input_grad[2]: grad_bias = kernels.grad_bias(gl)
         return grad_x, grad_values, grad_bias, None
