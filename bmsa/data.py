@@ -6,11 +6,11 @@ Docs: https://bmsa-dev.github.io/bmsa/data.html.md"""
 
 # %% auto #0
 __all__ = ['IDX_FILES', 'CIFAR_FILES', 'DATASET_FILES', 'KNOWN_MD5S', 'VARIANT_WARNINGS', 'FILE_MIRRORS', 'ARCHIVES', 'ENV_DIRS',
-           'DATA_SUBDIRS', 'CLASS_NAMES', 'DatasetError', 'DatasetNotFoundError', 'DownloadError',
+           'DATA_SUBDIRS', 'CLASS_NAMES', 'stats_by', 'DatasetError', 'DatasetNotFoundError', 'DownloadError',
            'LossyDatasetWarning', 'file_md5', 'file_variant', 'check_files', 'read_idx', 'read_cifar_batch',
            'read_idx_folder', 'read_cifar_folder', 'data_cache_dir', 'download_dataset', 'search_dirs',
-           'locate_dataset', 'load_dataset', 'channel_stats', 'stratified_idxs', 'TensorImages', 'NormalizeFlat',
-           'TensorBatchDL', 'dataset_dls']
+           'locate_dataset', 'load_dataset', 'channel_stats', 'feature_stats', 'stratified_idxs', 'TensorImages',
+           'NormalizeFlat', 'shift_mat', 'AugmentFlat', 'TensorBatchDL', 'dataset_dls']
 
 # %% ../nbs/00_data.ipynb #34077ff8
 import gzip, hashlib, math, os, pickle, shutil, tarfile, tempfile, urllib.request, warnings, zlib
@@ -26,6 +26,9 @@ from fastprogress.fastprogress import progress_bar
 from fastai.data.core import DataLoaders, TfmdDL
 from fastai.data.external import fastai_path
 from fastai.torch_core import default_device, TensorCategory
+from fastai.vision.augment import affine_mat, rotate_mat, flip_mat
+from functools import partial, reduce
+import torch.nn.functional as F
 
 # %% ../nbs/00_data.ipynb #e1c28ce5
 IDX_FILES = ('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz',
@@ -356,6 +359,17 @@ def channel_stats(x):
         stds.append(((counts*(values - mean)**2).sum()/counts.sum()).sqrt())
     return torch.stack(means).float(), torch.stack(stds).float()
 
+# %% ../nbs/00_data.ipynb #72e4cb79
+def feature_stats(x, chunk=5000):
+    "Mean and std (population, on the [0,1] scale) of each feature of `uint8` images `x` (N, ...), flattened: 2 vectors."
+    x = x.reshape(len(x), -1)
+    total, squares = torch.zeros(x.shape[1], dtype=torch.float64), torch.zeros(x.shape[1], dtype=torch.float64)
+    for i in range(0, len(x), chunk):
+        part = x[i:i+chunk].double()/255
+        total += part.sum(0); squares += (part*part).sum(0)
+    mean = total/len(x)
+    return mean.float(), (squares/len(x) - mean*mean).clamp_(min=0).sqrt().float()
+
 # %% ../nbs/00_data.ipynb #10ab9469
 def stratified_idxs(y, n, seed=0):
     "Sorted indices of a seeded random subset of `n` items of labels `y`, with the same number from each class."
@@ -438,15 +452,18 @@ def decode(self:TensorImages, o, full=True):
 
 # %% ../nbs/00_data.ipynb #ad61addb
 class NormalizeFlat(ItemTransform):
-    "Batch transform: flat `uint8` images to float32 normalised per channel; decodes to fastai images of `shape` in [0, 1]."
+    "Batch transform: flat `uint8` images to float32 normalised per channel or per feature; decodes to fastai images in [0, 1]."
     parameters = L('scale', 'shift')   # fastai moves these to the loader's device
     def __init__(self, mean, std, shape):
         super().__init__()
         self.shape = tuple(shape)
-        per_channel = math.prod(self.shape[1:])
-        std = torch.as_tensor(std, dtype=torch.float32).repeat_interleave(per_channel)
-        mean = torch.as_tensor(mean, dtype=torch.float32).repeat_interleave(per_channel)
-        if len(std) != math.prod(self.shape): raise ValueError(f'{len(std)//per_channel} channel statistics for images of shape {self.shape}')
+        n, per_channel = math.prod(self.shape), math.prod(self.shape[1:])
+        std, mean = (torch.as_tensor(v, dtype=torch.float32).reshape(-1) for v in (std, mean))
+        if len(std) != n:   # one value per channel (`channel_stats`), else one per feature (`feature_stats`)
+            if len(std) != self.shape[0]:
+                raise ValueError(f'{len(std)} statistics for images of shape {self.shape}: give one per channel '
+                                 f'({self.shape[0]}) or one per feature ({n})')
+            std, mean = std.repeat_interleave(per_channel), mean.repeat_interleave(per_channel)
         self.scale, self.shift = 1/(255*std), mean/std     # x/255 normalised = x*scale - shift
     def encodes(self, b):
         x, *labels = b
@@ -456,6 +473,28 @@ class NormalizeFlat(ItemTransform):
         x, *labels = b
         img = (x.float() + self.shift.to(x.device)).div_(255*self.scale.to(x.device)).clamp_(0, 1).view(len(x), *self.shape)
         return ((TensorImageBW if self.shape[0] == 1 else TensorImage)(img), *(TensorCategory(y) for y in labels))
+
+# %% ../nbs/00_data.ipynb #75aca090
+def shift_mat(x, max_shift=0.1):
+    "Random translation matrices for batch `x`: up to `max_shift` of the width and of the height each way."
+    tx, ty = (x.new_empty(x.size(0)).uniform_(-2*max_shift, 2*max_shift) for _ in range(2))   # [-1, 1] spans the image
+    one, zero = torch.ones_like(tx), torch.zeros_like(tx)
+    return affine_mat(one, zero, tx, zero, one, ty)
+
+class AugmentFlat(ItemTransform):
+    "Batch transform: flat images of `shape`, randomly rotated, shifted and flipped as SET's reference script does."
+    order = 1   # after NormalizeFlat
+    def __init__(self, shape, max_deg=10, max_shift=0.1, flip=True):
+        super().__init__()
+        self.shape = tuple(shape)
+        self.matrices = [partial(rotate_mat, max_deg=max_deg, p=1.), partial(shift_mat, max_shift=max_shift)] + ([flip_mat] if flip else [])
+    def encodes(self, b):
+        x, *labels = b
+        images = x.view(len(x), *self.shape)
+        theta = reduce(torch.matmul, [f(images) for f in self.matrices])[:, :2]
+        grid = F.affine_grid(theta, images.shape, align_corners=False)
+        images = F.grid_sample(images, grid, mode='bilinear', padding_mode='border', align_corners=False)
+        return (images.reshape(len(x), -1), *labels)
 
 # %% ../nbs/00_data.ipynb #4772553e
 class TensorBatchDL(TfmdDL):
@@ -479,18 +518,21 @@ class TensorBatchDL(TfmdDL):
         return self
 
 # %% ../nbs/00_data.ipynb #715d7740
+stats_by = dict(channel=channel_stats, feature=feature_stats)   # `standardize=`: per channel (ours), per feature (SET's script)
+
 def dataset_dls(name, path=None, bs=100, n_train=None, n_valid=None, seed=0, device=None, num_workers=0,
-                val_bs=None, drop_last=False, download=True):
+                val_bs=None, drop_last=False, download=True, standardize='channel', augment=False):
     "fastai `DataLoaders` of flattened, normalised float32 images of dataset `name`; validation is the official test set."
+    if standardize not in stats_by: raise ValueError(f"standardize must be one of {list(stats_by)}; got {standardize!r}.")
     x_train, y_train, x_test, y_test = load_dataset(name, path, download)
-    mean, std = channel_stats(x_train)
+    mean, std = stats_by[standardize](x_train)
     shape = tuple(x_train.shape[1:]) if x_train.ndim == 4 else (1, *x_train.shape[1:])
     if n_train is not None: i = stratified_idxs(y_train, n_train, seed); x_train, y_train = x_train[i], y_train[i]
     if n_valid is not None: i = stratified_idxs(y_test, n_valid, seed); x_test, y_test = x_test[i], y_test[i]
     if device is None: device = default_device()
     norm = NormalizeFlat(mean, std, shape)
     train_dl = TensorBatchDL(TensorImages(x_train, y_train, CLASS_NAMES[name]), bs=bs, shuffle=True, drop_last=drop_last,
-                             num_workers=num_workers, after_batch=norm)
+                             num_workers=num_workers, after_batch=[norm, AugmentFlat(shape)] if augment else norm)
     train_dl.rng = random.Random(seed)
     valid_dl = TensorBatchDL(TensorImages(x_test, y_test, CLASS_NAMES[name]), bs=val_bs or bs, num_workers=num_workers,
                              after_batch=norm)

@@ -222,12 +222,13 @@ class RunFolder(Callback):
         self.compacted = 0
     def before_epoch(self):
         self.epoch_start = time.time()
-        self.layers = layer_connections(self.learn.model)   # the topology this epoch trains with
     def after_epoch(self):
         names, values = self.recorder.metric_names[1:-1], self.recorder.values[-1]
         epoch = self.start_epoch + self.epoch
         row = dict(epoch=epoch, **{n: _plain(v) for n, v in zip(names, values)})
-        row.update({f'connections_{i}': n for i, n in enumerate(self.layers)})
+        # per layer, the topology this epoch trained with: the update ran when training started (before_train), so
+        # counting at before_epoch would give the previous epoch's topology beside this one's total
+        row.update({f'connections_{i}': n for i, n in enumerate(layer_connections(self.learn.model))})
         row['seconds'] = round(time.time() - self.epoch_start, 3)
         try: check_finite(row, self.learn.model, epoch, lr=self.learn.opt.hypers[-1].get('lr'))
         except TrainingDiverged as e:
@@ -257,7 +258,7 @@ def _plain(v): return float(v) if isinstance(v, (float, np.floating, torch.Tenso
 def log_text(rows):
     "The per-epoch `rows` (dicts) as CSV text, one column per key."
     fields = list(dict.fromkeys(k for r in rows for k in r))
-    text = io.StringIO(); w = csv.DictWriter(text, fields); w.writeheader(); w.writerows(rows)
+    text = io.StringIO(); w = csv.DictWriter(text, fields, lineterminator='\n'); w.writeheader(); w.writerows(rows)
     return text.getvalue()
 
 def write_log(path, rows):
