@@ -258,10 +258,10 @@ def start_distributed():
 def follow_resume(run_dir, threads=None, show_progress=True, **overrides):
     "What `bmsa.train.resume` does, for ranks other than 0: read the run folder (no lock, no writing) and train along."
     from bmsa.train import read_config, restored_learner, _fit
-    from bmsa.runs import load_checkpoint, checkpoint_path
+    from bmsa.runs import load_checkpoint, has_checkpoint
     config = read_config(run_dir)
     epochs = overrides.get('epochs', config['epochs'])
-    state = load_checkpoint(run_dir) if checkpoint_path(run_dir).exists() else None
+    state = load_checkpoint(run_dir, quiet=True) if has_checkpoint(run_dir) else None
     done = state['epoch'] if state else 0
     if threads: torch.set_num_threads(threads)
     learn = restored_learner(config, state)

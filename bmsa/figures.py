@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 import numpy as np
 import matplotlib.pyplot as plt
-from .runs import read_log, checkpoint_path, atomic_write_text
+from .runs import read_log, has_checkpoint, atomic_write_text, is_locked
 from .sparse import sparse_layers
 from .train import read_config, run_model
 
@@ -70,7 +70,7 @@ def write_weight_histograms(run_dir, bins=80):
 
 def read_weight_histograms(run_dir, bins=80):
     "The weight histograms of a run: from its last checkpoint if it has one, else from its `weights.json`."
-    if checkpoint_path(run_dir).exists(): return _checkpoint_histograms(run_dir, bins)
+    if has_checkpoint(run_dir): return _checkpoint_histograms(run_dir, bins)
     if (Path(run_dir) / 'weights.json').exists(): return json.loads((Path(run_dir) / 'weights.json').read_text())
     raise FileNotFoundError(f"{run_dir} has neither a checkpoint nor a weights.json: resume the run to write a checkpoint, "
                             "or copy its weights.json (written by bmsa-plot) into it.")
@@ -108,11 +108,17 @@ def plot_main(argv=None):
         if out.exists() and not out.is_dir(): raise ValueError(f"--out {out} is a file: give a folder for the PNG files.")
         for r in args.runs:
             if not (Path(r) / 'log.csv').exists(): raise FileNotFoundError(f"{r} is not a run folder with a log.csv.")
+        names = [Path(r).resolve().name for r in args.runs]
+        twins = sorted({n for n in names if names.count(n) > 1})
+        if twins: raise ValueError(f"several runs are named {', '.join(twins)}: their weights-<name>.png would overwrite "
+                                   "each other. Give runs with different folder names, or one bmsa-plot per run with its own --out.")
         out.mkdir(parents=True, exist_ok=True)
         plot_runs(args.runs, out / 'comparison.png', args.title); print(out / 'comparison.png')
         for r in args.runs:
             if read_config(r)['method'] == 'dense': continue
             fname = out / f"weights-{Path(r).name}.png"
-            histograms = write_weight_histograms(r) if checkpoint_path(r).exists() else None   # the checkpoint, read once
+            busy = is_locked(r)   # a run in progress owns its folder: read it, write nothing into it
+            if busy: print(f"{r} is being trained by another process: weights.json not written; run bmsa-plot again when it stops.")
+            histograms = (write_weight_histograms(r) if not busy else None) if has_checkpoint(r) else None   # read once
             plot_weight_distribution(r, fname, histograms=histograms); print(fname)
     except (ValueError, OSError) as e: raise SystemExit(f"bmsa-plot: error: {e}")

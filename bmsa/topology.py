@@ -10,7 +10,7 @@ __all__ = ['pack_bits', 'unpack_bits', 'block_grid', 'block_sum', 'block_sum_at'
            'load_topology_history', 'TopologyRecorder', 'topology_recorder', 'as_topology_history']
 
 # %% ../nbs/09_topology.ipynb #97f58630
-import math, os
+import io, math, os
 from pathlib import Path
 import numpy as np
 import torch
@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from .sparse import sparse_layers
 from .dst import DynamicSparseTraining
 from .set import SET
+from .runs import atomic_write   # one atomic write for every file of a run: never through a link
 from fastcore.basics import store_attr
 from fastai.callback.core import Callback
 from fastai.learner import Recorder
@@ -247,10 +248,8 @@ class TopologyHistory:
         "Write the history to `path` (a file, or a run folder that gets `topology.pt`), atomically."
         path = Path(path)
         if path.is_dir(): path = path / 'topology.pt'
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + '.tmp')
-        torch.save(self.state(), tmp)
-        os.replace(tmp, path)
+        state = io.BytesIO(); torch.save(self.state(), state)
+        atomic_write(path, lambda f: f.write(state.getvalue()), root=path.parent)
         return path
 
     @classmethod
@@ -273,7 +272,11 @@ def load_topology_history(path):
     if not path.exists():
         raise FileNotFoundError(f"No topology history at {path}: record one with TopologyRecorder (`bmsa-train --out DIR "
                                 "--topology-every N` writes DIR/topology.pt).")
-    return TopologyHistory.from_state(torch.load(path, weights_only=True))
+    try: state = torch.load(path, weights_only=True)
+    except Exception as e:
+        raise ValueError(f"{path} is not a readable topology history ({type(e).__name__}): it is damaged or not one of "
+                         "ours. Delete it to record a new one from the next epoch on.") from None
+    return TopologyHistory.from_state(state)
 
 # %% ../nbs/09_topology.ipynb #08cdc499
 class TopologyRecorder(Callback):

@@ -6,12 +6,13 @@ Docs: https://bmsa-dev.github.io/bmsa/train.html.md"""
 
 # %% auto #0
 __all__ = ['methods', 'common_settings', 'renamed_settings', 'model_inits', 'callback_inits', 'P', 'default_settings',
-           'optional_settings', 'setting_rules', 'sparse_training_callback', 'with_protocol', 'check_threads',
-           'check_settings', 'learner_for', 'train', 'read_config', 'restored_learner', 'resume', 'run_model', 'parser',
-           'run', 'main']
+           'optional_settings', 'setting_rules', 'stop_signals', 'sparse_training_callback', 'with_protocol',
+           'check_threads', 'check_settings', 'learner_for', 'signals_held', 'stop_signals_interrupt', 'train',
+           'read_config', 'restored_learner', 'resume', 'run_model', 'parser', 'run', 'main']
 
 # %% ../nbs/07a_train.ipynb #6b808a40
-import argparse, errno, json, math, os, sys, time
+import argparse, errno, json, math, os, signal, sys, threading, time
+from contextlib import contextmanager
 from importlib import import_module
 from pathlib import Path
 from .paper import paper_defaults, protocols
@@ -104,6 +105,9 @@ def check_settings(settings, source=None):
         if s[name] is not None and s[name] < n_classes:
             raise ValueError(f"{where}{name} must be at least {n_classes}, one sample of each class of {s['dataset']} "
                              f"(or left out for all); got {s[name]!r}.")
+    if s['method'] == 'dense' and s['topology_every']:
+        raise ValueError(f"{where}topology_every records how a sparse network's connections change; a dense run has none. "
+                         "Leave --topology-every out (0) for --method dense, or choose a sparse-training method.")
     try: sparse_training_callback(**s)   # the callback checks its own hyperparameters
     except ValueError as e: raise ValueError(f"{where}{e}") from None
     return s
@@ -141,14 +145,37 @@ def _fit(learn, epochs, cbs, show_progress, first_epoch=0):
         folder = next((cb for cb in cbs if isinstance(cb, RunFolder)), None)
         if folder is None: raise RunInterrupted(f"interrupted in epoch {first_epoch + learn.epoch}; nothing was saved "
                                                 "(give --out to train into a run folder that can be resumed).") from None
-        done = folder.save_latest()
-        from bmsa.topology import TopologyRecorder    # its file goes up to the same epoch (resuming truncates it there)
-        for cb in cbs:
-            if isinstance(cb, TopologyRecorder) and cb.fname is not None: cb.history.save(cb.fname)
+        with signals_held():   # a second Ctrl-C (or SIGTERM) waits until the last finished epoch is on disk
+            done = folder.save_latest()
+            from bmsa.topology import TopologyRecorder    # its file goes up to the same epoch (resuming truncates it there)
+            for cb in cbs:
+                if isinstance(cb, TopologyRecorder) and cb.fname is not None: cb.history.save(cb.fname)
         saved = f"epochs 0–{done - 1} are saved" if done else "no epoch had finished"
         raise RunInterrupted(f"interrupted in epoch {first_epoch + learn.epoch}; {saved}. Continue with: "
                              f"bmsa-train --resume {folder.folder}") from None
     return learn
+
+stop_signals = tuple(getattr(signal, n) for n in ('SIGINT', 'SIGTERM', 'SIGHUP') if hasattr(signal, n))
+
+@contextmanager
+def signals_held():
+    "Ignore Ctrl-C, SIGTERM and SIGHUP inside the block (in the main thread), e.g. while a checkpoint is written."
+    if threading.current_thread() is not threading.main_thread(): yield; return
+    old = {s: signal.signal(s, signal.SIG_IGN) for s in stop_signals}
+    try: yield
+    finally:
+        for s, h in old.items(): signal.signal(s, h)
+
+def _interrupt(signum, frame): raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+@contextmanager
+def stop_signals_interrupt():
+    "Make SIGTERM and SIGHUP (`kill`, job schedulers, a closed terminal) stop a run as Ctrl-C does: saving its last epoch."
+    if threading.current_thread() is not threading.main_thread(): yield; return
+    old = {s: signal.signal(s, _interrupt) for s in stop_signals if s != signal.SIGINT}
+    try: yield
+    finally:
+        for s, h in old.items(): signal.signal(s, h)
 
 def _recorder(out, settings, start_epoch=None):
     from bmsa.topology import TopologyRecorder, topology_recorder
@@ -170,7 +197,6 @@ def train(out=None, threads=None, show_progress=True, cbs=None, **settings):
     out = Path(out)
     lock = RunLock(out)
     try:
-        remove_stale_temporaries(out)
         state = stored_state(out)
         if state in ('resumable', 'finished'):
             raise RunError(f"{out} already holds a {state} run: continue it with `bmsa-train --resume {out}` (add "
@@ -178,9 +204,10 @@ def train(out=None, threads=None, show_progress=True, cbs=None, **settings):
         if state != 'absent':
             raise RunError(f"{out} is not empty ({', '.join(run_files(out)[:4])}) and holds no run (it has no config.json): "
                            "choose a new or empty folder for --out, so that nothing in it is replaced.")
+        remove_stale_temporaries(out)                    # ours only (see bmsa.runs): nothing of the user's
         _, variant = locate_dataset(settings['dataset'], settings['data'])
         learn = learner_for(settings)
-        atomic_write_text(out / 'config.json', json.dumps({**settings, 'data_variant': variant}, indent=2))
+        atomic_write_text(out / 'config.json', json.dumps({**settings, 'data_variant': variant}, indent=2), root=out)
     except BaseException:
         lock.release(clean=True); raise
     with lock:
@@ -206,10 +233,12 @@ def read_config(run_dir):
 def restored_learner(config, state):
     "The learner of run settings `config`, with the model, optimizer and generators of checkpoint `state` (None: as new)."
     from bmsa.runs import restore_training_state
+    from fastcore.foundation import L
     learn = learner_for(config)
     if state is not None:
         learn.model.load_state_dict(state['model'])
         learn.create_opt(); learn.opt.load_state_dict(state['opt'])
+        learn.opt.hypers = L(learn.opt.hypers)          # stored as a plain list (checkpoints hold data only)
         restore_training_state(learn, state['training'])
     return learn
 
@@ -231,12 +260,17 @@ def resume(run_dir, threads=None, show_progress=True, **overrides):
     import torch
     from bmsa.distributed import is_main_process, follow_resume   # issue 13: rank 0 owns the folder, the others read it
     if not is_main_process(): return follow_resume(run_dir, threads, show_progress, epochs=epochs)
-    from bmsa.runs import (RunLock, RunError, RunFolder, load_checkpoint, checkpoint_path, remove_stale_temporaries,
-                           repair_run_files, atomic_write_text)
+    from bmsa.runs import (RunLock, RunError, RunFolder, load_checkpoint, has_checkpoint, checkpoint_path, check_inside,
+                           remove_stale_temporaries, repair_run_files, results_without_checkpoint, atomic_write_text)
     with RunLock(run_dir):
         remove_stale_temporaries(run_dir)
-        state = load_checkpoint(run_dir) if checkpoint_path(run_dir).exists() else None
-        if state is not None and state.get('settings') is not None and not _same_run(state['settings'], config):
+        check_inside(run_dir, checkpoint_path(run_dir))      # `checkpoints` must be a real folder of the run
+        if results_without_checkpoint(run_dir):           # never delete results to start again
+            raise RunError(f"{run_dir} holds results (log.csv{', summary.json' if (run_dir / 'summary.json').exists() else ''}) "
+                           "but no checkpoint (checkpoints/last.pt), so it cannot be resumed or extended; nothing was "
+                           "changed. To extend it, put its checkpoints/last.pt back; or start a new run with another --out.")
+        state = load_checkpoint(run_dir) if has_checkpoint(run_dir) else None
+        if state is not None and not _same_run(state['settings'], config):
             detail = '; '.join(f"{k}: {state['settings'].get(k)!r} in the checkpoint, {v!r} in config.json"
                                for k, v in config.items() if k != 'epochs' and state['settings'].get(k) != v)
             raise RunError(f"The checkpoint in {run_dir} was written by another run ({detail}): it cannot continue this "
@@ -325,6 +359,26 @@ def parser(explicit_only=False):
     add('--threads', type=int, default=None, help="torch threads (default: torch's choice)")
     return p
 
+def _start(args, explicit, run_dir, out, threads, show):
+    "Resume `run_dir` or start a run into `out`, from the parsed command line."
+    if run_dir is not None:
+        if out is not None and Path(out).resolve() != Path(run_dir).resolve():
+            raise ValueError(f"--resume continues the run in its own folder {run_dir}; it cannot move to --out {out}. "
+                             "Leave --out out, or copy the folder first and resume the copy.")
+        overrides = {k: v for k, v in explicit.items() if k not in ('resume', 'threads', 'out')}
+        return resume(run_dir, threads=threads, show_progress=show, **overrides)
+    # a protocol's options apply where no option was given explicitly
+    chosen = {k: v for k, v in args.items() if k in explicit or k not in protocols.get(args['protocol'], {})}
+    return train(out=out, threads=threads, show_progress=show, **chosen)
+
+def _state_of(folder):
+    "What run folder `folder` holds, in words, for a message (without reading it when bmsa.runs was never loaded)."
+    runs = sys.modules.get('bmsa.runs')
+    if runs is None: return 'as it was: nothing was written'
+    state = runs.stored_state(folder)
+    return {'absent': 'empty: nothing was written', 'resumable': f'resumable (bmsa-train --resume {folder})',
+            'finished': 'finished, as it was'}.get(state, state)
+
 def _user_errors():
     "The exceptions that carry a message for the user (`bmsa.runs.RunError` only once bmsa.runs was imported)."
     runs = sys.modules.get('bmsa.runs')
@@ -339,18 +393,14 @@ def run(argv=None):
     if int(os.environ.get('WORLD_SIZE', 1)) > 1:  # issue 13: launched by torchrun / accelerate launch (bmsa.distributed)
         from bmsa.distributed import start_distributed; start_distributed()
     try:
-        if run_dir is not None:
-            if out is not None and Path(out).resolve() != Path(run_dir).resolve():
-                raise ValueError(f"--resume continues the run in its own folder {run_dir}; it cannot move to --out {out}. "
-                                 "Leave --out out, or copy the folder first and resume the copy.")
-            overrides = {k: v for k, v in explicit.items() if k not in ('resume', 'threads', 'out')}
-            learn = resume(run_dir, threads=threads, show_progress=show, **overrides)
-        else:   # a protocol's options apply where no option was given explicitly
-            chosen = {k: v for k, v in args.items() if k in explicit or k not in protocols.get(args['protocol'], {})}
-            learn = train(out=out, threads=threads, show_progress=show, **chosen)
+        with stop_signals_interrupt(): learn = _start(args, explicit, run_dir, out, threads, show)
     except KeyboardInterrupt as e:
-        print(f"bmsa-train: {e}" if str(e) else "bmsa-train: interrupted before training started; nothing was written.",
-              file=sys.stderr)
+        runs = sys.modules.get('bmsa.runs')
+        if runs and isinstance(e, runs.RunInterrupted): print(f"bmsa-train: {e}", file=sys.stderr)   # says what was saved
+        else:   # before training started, or while a resume was starting
+            folder = run_dir or out
+            where = f"; {folder} is {_state_of(folder)}" if folder else ''
+            print(f"bmsa-train: interrupted ({e or 'Ctrl-C'}) before training started{where}.", file=sys.stderr)
         raise SystemExit(130)
     except _user_errors() as e:
         hint = ''

@@ -132,9 +132,10 @@ def checkpoint_damaged(tmp):
 
 def checkpoint_not_finite(tmp):
     r = finished_run(tmp / 'r'); p = r / 'checkpoints' / 'last.pt'
-    state = torch.load(p, weights_only=False)
+    from bmsa.runs import read_checkpoint, sealed
+    state = read_checkpoint(p)
     name = next(k for k, v in state['model'].items() if v.is_floating_point())
-    state['model'][name].view(-1)[0] = float('nan'); torch.save(state, p)
+    state['model'][name].view(-1)[0] = float('nan'); p.write_bytes(sealed(state))
     return ['--resume', r, '--epochs', '2'], 'holds inf or nan'
 
 def data_file_damaged(tmp):
@@ -225,7 +226,7 @@ def test_run_files_honour_umask_and_stale_temporaries_go(tmp_path, capsys):
     finally: os.umask(old)
     for name in ('config.json', 'log.csv', 'summary.json', 'checkpoints/last.pt'):
         assert stat.S_IMODE((tmp_path / 'r' / name).stat().st_mode) == 0o640, name
-    stale = tmp_path / 'r' / 'checkpoints' / '.last.pt.k1ll3d.tmp'; stale.write_bytes(b'half')
+    stale = tmp_path / 'r' / 'checkpoints' / '.last.pt.bmsa-k1ll3d.tmp'; stale.write_bytes(b'half')
     code, _, out = cli(['--resume', tmp_path / 'r'], capsys)
     assert code in (0, None) and 'nothing to resume' in out and not stale.exists()
 

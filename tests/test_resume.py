@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from bmsa.runs import RunLock, RunError
+from bmsa.runs import RunLock, RunError, read_checkpoint
 
 root = Path(__file__).resolve().parents[1]
 train_cmd = [sys.executable, '-c', 'from bmsa.train import main; main()']
@@ -43,8 +43,8 @@ def assert_equal(a, b, where=''):
 def assert_same_run(whole, cut):
     "Same log (to the printed digit, but the seconds) and the same final checkpoint: model, optimizer, generators, history."
     assert without_seconds(cut) == without_seconds(whole)
-    a = torch.load(whole / 'checkpoints' / 'last.pt', weights_only=False)
-    b = torch.load(cut / 'checkpoints' / 'last.pt', weights_only=False)
+    a = read_checkpoint(whole / 'checkpoints' / 'last.pt')
+    b = read_checkpoint(cut / 'checkpoints' / 'last.pt')
     assert a['epoch'] == b['epoch'] == 6
     for key in ('model', 'opt', 'training'): assert_equal(a[key], b[key], key)
     assert [h['epoch'] for h in b['training']['sparse_training'][0]['history']] == list(range(5))   # labels go on after a resume
@@ -96,28 +96,30 @@ def test_sigkill_before_the_first_checkpoint(tmp_path, tmp_path_factory):
     assert 'starting the run again from epoch 0' in resume(cut).stdout
     assert_same_run(whole, cut)
 
-def test_ctrl_c_saves_the_last_finished_epoch(tmp_path, tmp_path_factory):
+@pytest.mark.parametrize('stop', [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=['ctrl-c', 'sigterm', 'sighup'])
+def test_ctrl_c_and_sigterm_save_the_last_finished_epoch(tmp_path, tmp_path_factory, stop):
+    "Ctrl-C, `kill` (SIGTERM) and a closed terminal (SIGHUP) save the last finished epoch; the resumed run is exact."
     data_or_skip()
     whole, cut = whole_run(tmp_path_factory), tmp_path / 'cut'
     process = start(settings + ['--out', str(cut)])
     when_rows(cut, 4, process)                                   # the last regular checkpoint was after epoch 2
     with pytest.raises(RunError, match='in use by another process'): RunLock(cut).release()   # what --resume meets now
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     _, err = process.communicate()
     assert process.returncode == 130
     assert err.strip().count('\n') == 0 and f'Continue with: bmsa-train --resume {cut}' in err, err   # one line
-    assert torch.load(cut / 'checkpoints' / 'last.pt', weights_only=False)['epoch'] >= 4
+    assert read_checkpoint(cut / 'checkpoints' / 'last.pt')['epoch'] >= 4
     resume(cut)
     assert_same_run(whole, cut)
 
 slow_summary = """
 import sys, time, bmsa.runs as runs
 write = runs.atomic_write
-def stall_in_summary(path, data):
+def stall_in_summary(path, data, root=None):
     if path.name == 'summary.json':
-        (path.parent / '.summary.json.k1ll.tmp').write_text('{"epo')      # half written, as by a killed process
+        (path.parent / '.summary.json.bmsa-k1ll.tmp').write_text('{"epo')      # half written, as by a killed process
         print('WRITING SUMMARY', flush=True); time.sleep(300)
-    return write(path, data)
+    return write(path, data, root)
 runs.atomic_write = stall_in_summary
 from bmsa.train import main; main()
 """
@@ -130,7 +132,7 @@ def test_sigkill_during_the_summary_write(tmp_path, tmp_path_factory):
     for line in process.stdout:
         if 'WRITING SUMMARY' in line: break
     process.send_signal(signal.SIGKILL); process.wait()
-    assert not (cut / 'summary.json').exists() and (cut / '.summary.json.k1ll.tmp').exists()
+    assert not (cut / 'summary.json').exists() and (cut / '.summary.json.bmsa-k1ll.tmp').exists()
     assert 'rewrote summary.json' in resume(cut).stdout
     assert_same_run(whole, cut)
 
@@ -153,5 +155,5 @@ def test_one_owner_per_run_folder(tmp_path):
     refused = next(err for code, err in outcomes if code)
     assert 'in use by another process' in refused or 'already holds' in refused, refused
     config = json.loads((run / 'config.json').read_text())
-    state = torch.load(run / 'checkpoints' / 'last.pt', weights_only=False)
+    state = read_checkpoint(run / 'checkpoints' / 'last.pt')
     assert state['settings'] == {k: v for k, v in config.items() if k != 'data_variant'}   # one run's files only
