@@ -7,11 +7,12 @@ Docs: https://bmsa-dev.github.io/bmsa/train.html.md"""
 # %% auto #0
 __all__ = ['methods', 'common_settings', 'renamed_settings', 'model_inits', 'callback_inits', 'P', 'default_settings',
            'optional_settings', 'setting_rules', 'stop_signals', 'sparse_training_callback', 'with_protocol',
-           'check_threads', 'check_settings', 'learner_for', 'signals_held', 'stop_signals_interrupt', 'train',
-           'read_config', 'restored_learner', 'resume', 'run_model', 'parser', 'run', 'main']
+           'check_threads', 'check_settings', 'learner_for', 'callback_options', 'check_options', 'parse_option',
+           'signals_held', 'stop_signals_interrupt', 'train', 'read_config', 'restored_learner', 'resume', 'run_model',
+           'parse_option_arg', 'parser', 'run', 'main']
 
 # %% ../nbs/07a_train.ipynb #6b808a40
-import argparse, errno, json, math, os, signal, sys, threading, time
+import argparse, ast, errno, inspect, json, math, os, signal, sys, threading, time
 from contextlib import contextmanager
 from importlib import import_module
 from pathlib import Path
@@ -41,16 +42,18 @@ def sparse_training_callback(method, **settings):
     s = {**default_settings, **settings}
     names = renamed_settings.get(method, {})
     s['init'] = callback_inits.get(s['init'], s['init'])
-    return getattr(import_module(module), name)(**{names.get(k, k): s[k] for k in common_settings + extra})
+    cls = getattr(import_module(module), name)
+    options = check_options(cls, s.get('options') or {}, taken=[names.get(k, k) for k in common_settings + extra])
+    return cls(**{names.get(k, k): s[k] for k in common_settings + extra}, **options)
 
 # %% ../nbs/07a_train.ipynb #d6062ba1
 P = paper_defaults
 default_settings = dict(dataset='fashion_mnist', method='bmsa', epochs=3, epsilon=P['epsilon'], zeta=P['zeta'], k=P['k'],
                         target='dense', lr=P['lr'], bs=P['batch_size'], seed=0, n_train=None, n_valid=None,
                         checkpoint_every=5, data=None, topology_every=0, backend='masked', init='kaiming', fast_dropout=False,
-                        protocol=None, augment=False, standardize='channel', layers='all', reset_momentum=False)
+                        protocol=None, augment=False, standardize='channel', layers='all', reset_momentum=False, options={})
 optional_settings = ('topology_every', 'backend', 'init', 'fast_dropout',   # added after the first runs: older config.json files lack them
-                     'protocol', 'augment', 'standardize', 'layers', 'reset_momentum')
+                     'protocol', 'augment', 'standardize', 'layers', 'reset_momentum', 'options')
 
 def _whole(v, low): return isinstance(v, int) and not isinstance(v, bool) and v >= low
 def _number(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
@@ -74,6 +77,7 @@ setting_rules = dict(   # setting: (test, what it must be)
     augment=(lambda v: isinstance(v, bool), "true or false"), reset_momentum=(lambda v: isinstance(v, bool), "true or false"),
     standardize=(lambda v: v in ('channel', 'feature'), "'channel' or 'feature'"),
     layers=(lambda v: v in ('all', 'hidden'), "'all' or 'hidden' (the output layer dense and static)"),
+    options=(lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v), "a dict of the callback's keywords"),
 )
 
 def with_protocol(settings):
@@ -105,6 +109,9 @@ def check_settings(settings, source=None):
         if s[name] is not None and s[name] < n_classes:
             raise ValueError(f"{where}{name} must be at least {n_classes}, one sample of each class of {s['dataset']} "
                              f"(or left out for all); got {s[name]!r}.")
+    if s['method'] == 'dense' and s['options']:
+        raise ValueError(f"{where}options set a sparse-training callback's keywords; a dense run has none. Leave --opt out "
+                         "for --method dense.")
     if s['method'] == 'dense' and s['topology_every']:
         raise ValueError(f"{where}topology_every records how a sparse network's connections change; a dense run has none. "
                          "Leave --topology-every out (0) for --method dense, or choose a sparse-training method.")
@@ -131,6 +138,49 @@ def learner_for(settings):
                           reset_momentum=settings['reset_momentum'])
     _apply_dropout_setting(learn.model, settings)
     return learn
+
+# %% ../nbs/07a_train.ipynb #15c052c9
+def callback_options(cls):
+    "Keyword: default of everything callback class `cls` accepts, following `**kwargs` to its parents."
+    options = {}
+    for klass in cls.__mro__:
+        init = klass.__dict__.get('__init__')
+        if init is None: continue
+        params = inspect.signature(init).parameters
+        for n, prm in params.items():
+            if n != 'self' and prm.kind not in (prm.VAR_KEYWORD, prm.VAR_POSITIONAL): options.setdefault(n, prm.default)
+        if not any(prm.kind == prm.VAR_KEYWORD for prm in params.values()): break
+    return options
+
+def _fits(value, default):
+    "Whether `value` has the type of `default` (an int for a float is fine; any value where the default is None)."
+    if default is None or default is inspect.Parameter.empty: return True
+    if isinstance(default, bool) or isinstance(value, bool): return isinstance(value, type(default))
+    if isinstance(default, float): return isinstance(value, (int, float))
+    return isinstance(value, type(default))
+
+def check_options(cls, options, taken=()):
+    "`options` for callback class `cls`, checked: names it accepts and that are not run settings, values of the right type."
+    known = callback_options(cls)
+    for name, value in options.items():
+        if name in taken or name in default_settings:
+            raise ValueError(f"{name} is a run setting: give it as --{name.replace('_', '-')} (or {name}=), not as an option.")
+        if name not in known:
+            raise ValueError(f"{cls.__name__} has no option {name!r}; its options are: "
+                             f"{', '.join(n for n in known if n not in taken and n not in default_settings)}.")
+        if not _fits(value, known[name]):
+            raise ValueError(f"option {name} of {cls.__name__} must be of type {type(known[name]).__name__} like its "
+                             f"default {known[name]!r}; got {value!r}.")
+    return dict(options)
+
+def parse_option(text):
+    "'NAME=VALUE' from the command line as (name, value): VALUE read as JSON or a Python literal, else kept as text."
+    name, sep, raw = text.partition('=')
+    if not sep or not name.isidentifier(): raise ValueError(f"--opt takes NAME=VALUE, e.g. --opt strikes_to_remove=4; got {text!r}.")
+    for read in (json.loads, ast.literal_eval):
+        try: return name, read(raw)
+        except (ValueError, SyntaxError): pass
+    return name, raw
 
 # %% ../nbs/07a_train.ipynb #ce665a9a
 def _fit(learn, epochs, cbs, show_progress, first_epoch=0):
@@ -317,6 +367,11 @@ def run_model(run_dir):
     return _apply_dropout_setting(learn.model, config), state['epoch']
 
 # %% ../nbs/07a_train.ipynb #768da7a4
+def parse_option_arg(text):
+    "`parse_option` for argparse (its errors as argparse's)."
+    try: return parse_option(text)
+    except ValueError as e: raise argparse.ArgumentTypeError(str(e)) from None
+
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     "Show an option's default once: not when its help already says it, nor when there is none."
     def _get_help_string(self, action):
@@ -352,6 +407,8 @@ def parser(explicit_only=False):
     add('--data', default=d['data'], help="dataset folder (default: $BMSA_DATA/<dataset>, else fastai's data folder, downloading)")
     add('--n-train', type=int, default=d['n_train'], help="train on a stratified subset of this many samples (default: all)")
     add('--n-valid', type=int, default=d['n_valid'], help="evaluate on a stratified subset of this many test samples (default: all)")
+    add('--opt', dest='options', action='append', type=parse_option_arg, default=None, metavar='NAME=VALUE',
+        help="any other keyword of the method's callback, e.g. --opt strikes_to_remove=4 (repeatable; see bmsa.train.callback_options)")
     add('--checkpoint-every', type=int, default=d['checkpoint_every'], help="epochs between checkpoints (and one after the last; Ctrl-C saves one too)")
     add('--topology-every', type=int, default=d['topology_every'], help="with --out, record every layer's topology every N epochs into topology.pt, for bmsa.explorer (0: off)")
     add('--out', default=None, help="run folder, new or empty, for config.json, log.csv, checkpoints and summary.json (default: none)")
@@ -388,6 +445,9 @@ def run(argv=None):
     "Parse `argv` like `bmsa-train`, train or resume, print a summary line and return the `Learner`."
     args = vars(parser().parse_args(argv))
     explicit = vars(parser(explicit_only=True).parse_args(argv))
+    for d in (args, explicit):     # --opt a=1 --opt b=2 -> options={'a': 1, 'b': 2}
+        if d.get('options') is not None: d['options'] = dict(d['options'])
+    if args.get('options') is None: args['options'] = {}
     run_dir, out, threads = args.pop('resume'), args.pop('out'), args.pop('threads')
     start, show = time.time(), sys.stdout.isatty()
     if int(os.environ.get('WORLD_SIZE', 1)) > 1:  # issue 13: launched by torchrun / accelerate launch (bmsa.distributed)

@@ -60,6 +60,14 @@ option_cases = [
     (['--resume', '/nonexistent/run'], 'does not exist'),
     (['--resume', '/a', '--out', '/b'], 'cannot move to --out'),
     (['--data', '/nonexistent/data'], 'No complete copy of fashion_mnist'),
+    (['--method', 'bmsa', '--opt', 'no_such_option=1'], "BMSA has no option 'no_such_option'"),
+    (['--method', 'bmsa', '--opt', 'strikes_to_remove=x'], 'must be of type int like its default 3'),
+    (['--method', 'bmsa', '--opt', 'strikes_to_remove=0'], 'strikes_to_remove'),
+    (['--method', 'bmsa', '--opt', 'zeta=0.2'], 'zeta is a run setting'),
+    (['--method', 'bmsa', '--opt', 'strikes_to_remove'], '--opt takes NAME=VALUE'),
+    (['--method', 'dense', '--opt', 'k=0.5'], 'a dense run has none'),
+    (['--method', 'dense', '--topology-every', '1'], 'a dense run has none'),
+    (['--protocol', 'keras'], "invalid choice: 'keras'"),
 ]
 
 @pytest.mark.parametrize('argv, message', option_cases, ids=[' '.join(a) for a, _ in option_cases])
