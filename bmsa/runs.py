@@ -11,7 +11,8 @@ __all__ = ['TEMPORARY_MARK', 'CHECKPOINT_FORMAT', 'RunError', 'check_inside', 'a
            'has_checkpoint', 'plain', 'checkpoint_bytes', 'sealed', 'write_checkpoint', 'save_checkpoint',
            'CheckpointError', 'check_checkpoint', 'read_checkpoint', 'load_checkpoint', 'convert_checkpoint',
            'is_locked', 'results_without_checkpoint', 'stored_state', 'run_state', 'RunFolder', 'log_text', 'write_log',
-           'read_log', 'summarise', 'summary_text', 'write_summary', 'repair_run_files', 'RunInterrupted', 'PrintTable']
+           'read_log', 'summarise', 'summary_text', 'write_summary', 'repair_run_files', 'RunInterrupted', 'duration',
+           'RunProgress', 'PrintTable']
 
 # %% ../nbs/07_runs.ipynb #e6f6043f
 import csv, errno, fcntl, hashlib, io, json, math, os, pickle, random, sys, tempfile, time
@@ -374,7 +375,7 @@ class RunFolder(Callback):
         except TrainingDiverged as e:
             kept = f"its checkpoint after epoch {self.saved - 1}" if self.saved else "no checkpoint"
             raise TrainingDiverged(f"{e} {self.folder} keeps {kept}: give the new run another --out, or delete it first.") from None
-        self.rows.append(row)
+        self.rows.append(row); self.learn.run_log = self.rows
         self.compact_recorder()
         write_log(self.folder / 'log.csv', self.rows)
         self.latest = (epoch + 1, checkpoint_bytes(self.learn, epoch + 1, self.rows, self.settings))
@@ -440,16 +441,36 @@ def repair_run_files(folder, rows, finished):
 class RunInterrupted(KeyboardInterrupt):
     "Ctrl-C stopped a run after its last finished epoch was saved; the message says how to continue."
 
-class PrintTable(Callback):
-    "Print the per-epoch table as plain aligned text (for logs), instead of fastai's progress bars."
-    order = 55   # after the sparse-training callbacks have added their `connections` column
-    def __init__(self, first_epoch=0): self.first_epoch = first_epoch
+def duration(seconds):
+    "`seconds` as h:mm:ss (or m:ss under an hour), as a person reads a time left."
+    m, s = divmod(round(seconds), 60); h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+class RunProgress(Callback):
+    "Where a run stands in the whole after each epoch: `text` is 'epoch e of N, h:mm:ss left' (the bar's comment on a terminal)."
+    order = 55   # after the Recorder's row
+    def __init__(self, first_epoch=0, total=None): self.first_epoch, self.total, self.text = first_epoch, total, ''
+    def before_fit(self): self.started = time.time()
+    def progress(self, epoch):
+        "('done/total', time left) after epoch `epoch` of this fit, and the sentence `text`."
+        done, total = self.first_epoch + epoch + 1, self.total or self.first_epoch + self.n_epoch
+        left = duration((time.time() - self.started) / (epoch + 1) * (total - done))
+        self.text = f"epoch {done - 1} of 0–{total - 1} done, about {left} left"
+        return f"{done}/{total}", left
+    def after_epoch(self):
+        self.progress(self.epoch)
+        bar = getattr(getattr(self.learn, 'progress', None), 'mbar', None)   # fastai's bar over this fit's epochs
+        if bar is not None: bar.main_bar.comment = self.text
+
+class PrintTable(RunProgress):
+    "Print the per-epoch table as plain aligned text (for logs), with the run's progress, instead of fastai's bars."
     def before_fit(self):
+        super().before_fit()
         self.old_logger, self.learn.logger = self.learn.logger, self._row
-        self._row(self.recorder.metric_names, header=True)
-    def _row(self, values, header=False):
+        self._row(list(self.recorder.metric_names) + ['done', 'left'], header=True)
+    def _row(self, values, header=False):   # the Recorder logs each epoch's row through this
         if isinstance(values, str): return print(values, flush=True)   # a callback's message, e.g. a sparsity summary
         values = list(values)
-        if not header: values[0] += self.first_epoch
+        if not header: values = [values[0] + self.first_epoch] + values[1:] + list(self.progress(values[0]))
         print('  '.join(f"{v:>11.6f}" if isinstance(v, float) else f"{str(v):>11}" for v in values), flush=True)
     def after_fit(self): self.learn.logger = self.old_logger

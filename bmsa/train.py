@@ -184,13 +184,14 @@ def parse_option(text):
 
 # %% ../nbs/07a_train.ipynb #ce665a9a
 def _fit(learn, epochs, cbs, show_progress, first_epoch=0):
-    from bmsa.runs import RunFolder, RunInterrupted, PrintTable
+    from bmsa.runs import RunFolder, RunInterrupted, PrintTable, RunProgress
     from bmsa.distributed import data_parallel    # issue 13: data-parallel when launched by torchrun / accelerate launch
     try:
         with data_parallel(learn):
-            if show_progress: learn.fit(epochs, cbs=cbs)
+            total = first_epoch + epochs      # where each epoch stands in the whole run, on the bar or in the table
+            if show_progress: learn.fit(epochs, cbs=cbs + [RunProgress(first_epoch, total)])
             else:
-                with learn.no_bar(): learn.fit(epochs, cbs=cbs + [PrintTable(first_epoch)])
+                with learn.no_bar(): learn.fit(epochs, cbs=cbs + [PrintTable(first_epoch, total)])
     except KeyboardInterrupt:
         folder = next((cb for cb in cbs if isinstance(cb, RunFolder)), None)
         if folder is None: raise RunInterrupted(f"interrupted in epoch {first_epoch + learn.epoch}; nothing was saved "
@@ -469,8 +470,12 @@ def run(argv=None):
         raise SystemExit(f"bmsa-train: error: {e}{'.' if hint else ''}{hint}")
     if getattr(learn.recorder, 'values', None):
         names, values = learn.recorder.metric_names[1:-1], learn.recorder.values[-1]
-        print(f"finished in {time.time() - start:.0f} s: " +
+        epochs = sum(r.get('seconds') or 0 for r in getattr(learn, 'run_log', []))
+        print(f"finished in {time.time() - start:.0f} s" +
+              (f" ({epochs:.1f} s in the epochs themselves: summary.json's seconds; the rest loads data and builds the model)"
+               if epochs else "") + ": " +
               ", ".join(f"{n} {v:.4f}" if isinstance(v, float) else f"{n} {v}" for n, v in zip(names, values)))
+        if run_dir or out: print(f"run folder: {run_dir or out}")
     return learn
 
 def main():
