@@ -6,16 +6,16 @@ Docs: https://bmsa-dev.github.io/bmsa/masked.html.md"""
 
 # %% auto #0
 __all__ = ['masked_classes', 'sparse_inits', 'masked_gradient', 'MaskedLayer', 'MaskedLinear', 'MaskedConv1d', 'MaskedConv2d',
-           'masked_linear', 'is_masked_linear', 'MaskedConnections', 'select_layers', 'sparse_kaiming_', 'random_mask',
-           'sparsify', 'to_backend']
+           'masked_linear', 'is_masked_linear', 'MaskedConnections', 'select_layers', 'skipped_layers',
+           'tied_parameters', 'sparse_kaiming_', 'random_mask', 'sparsify', 'to_backend']
 
 # %% ../nbs/02a_masked.ipynb #4961831a
-import math, copy
+import math, copy, warnings
 import torch
 from torch import nn
 import torch.nn.functional as F
 from .sparse import (SparseLayer, layer_densities, check_epsilon, zero_optimizer_state, optimizer_state_tensors,
-                         guard_state_dict_loading, is_sparse_layer, is_sparse, sparse_layers)
+                         guard_state_dict_loading, is_sparse_layer, is_sparse, sparse_layers, connections, _shown)
 
 # %% ../nbs/02a_masked.ipynb #61e68a34
 def masked_gradient(weight, mask):
@@ -156,22 +156,56 @@ class MaskedConnections:
 # %% ../nbs/02a_masked.ipynb #3d24415e
 sparse_inits = dict(kaiming=2., lecun=1., keep=None)
 
-def select_layers(model, layers='all', conv=False):
-    "(name, module) of the dense layers of `model` that `layers` selects (see `sparsify`)."
-    kinds = (nn.Linear, nn.Conv1d, nn.Conv2d) if conv else (nn.Linear,)
-    found = [(n, m) for n, m in model.named_modules() if type(m) in kinds and not is_sparse_layer(m)]
-    if layers == 'all' or layers is None: return found
+def _kinds(conv): return (nn.Linear, nn.Conv1d, nn.Conv2d) if conv else (nn.Linear,)
+
+def _skip_reason(module, conv=False):
+    "Why `sparsify` leaves `module` dense although it is a linear (or conv) layer; None if it does not skip it."
+    kinds = _kinds(conv)
+    if is_sparse_layer(module) or type(module) in kinds or not isinstance(module, kinds): return None
+    if isinstance(module, nn.modules.lazy.LazyModuleMixin) and module.has_uninitialized_params():
+        return "lazy, uninitialised layer: run one batch through the model first"
+    return f"subclass of nn.{next(k for k in kinds if isinstance(module, k)).__name__}"
+
+def _chosen(model, candidates, layers):
+    "The (name, module) pairs of `candidates` that `layers` selects."
+    if layers == 'all' or layers is None: return candidates
     if layers == 'hidden':
         last = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)][-1:]
-        return [(n, m) for n, m in found if n not in last]
-    if callable(layers): return [(n, m) for n, m in found if layers(n, m)]
+        return [(n, m) for n, m in candidates if n not in last]
+    if callable(layers): return [(n, m) for n, m in candidates if layers(n, m)]
+    return [(n, m) for n, m in candidates if n in layers]
+
+def select_layers(model, layers='all', conv=False):
+    "(name, module) of the dense layers of `model` that `layers` selects (see `sparsify`)."
+    kinds = _kinds(conv)
+    found = [(n, m) for n, m in model.named_modules() if type(m) in kinds and not is_sparse_layer(m)]
+    if layers in ('all', 'hidden', None) or callable(layers): return _chosen(model, found, layers)
     if isinstance(layers, (list, tuple, set)):
         names = dict(model.named_modules())
         wrong = [n for n in layers if n not in names or type(names[n]) not in kinds]
+        why = {n: _skip_reason(names[n], conv) for n in wrong if n in names}
+        skipped = [f"{n!r} is a {w}" for n, w in why.items() if w]
         if wrong: raise ValueError(f"layers names modules that are not {'linear or conv' if conv else 'nn.Linear'} layers of "
-                                   f"the model: {wrong}; the candidates are {[n for n, _ in found]}.")
-        return [(n, m) for n, m in found if n in layers]
+                                   f"the model: {wrong}; the candidates are {[n for n, _ in found]}."
+                                   + (f" sparsify leaves these dense: {'; '.join(skipped)}." if skipped else ""))
+        return _chosen(model, found, layers)
     raise ValueError(f"layers must be 'all', 'hidden', a list of module names or a function (name, module) -> bool; got {layers!r}.")
+
+def skipped_layers(model, layers='all', conv=False):
+    "{name: why} for the layers that `layers` would select but `sparsify` leaves dense (subclasses, lazy layers)."
+    if isinstance(layers, (list, tuple, set)): return {}           # `select_layers` refuses naming them
+    return {n: _skip_reason(m, conv) for n, m in _chosen(model, [(n, m) for n, m in model.named_modules()
+                                                                 if _skip_reason(m, conv)], layers)}
+
+def tied_parameters(model, layers):
+    "{name: ['a.weight = b.weight', ...]} for the (name, module) `layers` whose parameters other modules hold too."
+    holders = {}
+    for name, m in model.named_modules():                       # each module once, however often it is used
+        for k, p in m._parameters.items():
+            if p is not None: holders.setdefault(id(p), []).append(f"{name}.{k}" if name else k)
+    ties = {n: [' = '.join(holders[id(p)]) for p in m._parameters.values() if p is not None and len(holders[id(p)]) > 1]
+            for n, m in layers}
+    return {n: t for n, t in ties.items() if t}
 
 @torch.no_grad()
 def sparse_kaiming_(layer, generator=None, gain=2.):
@@ -193,23 +227,52 @@ def random_mask(shape, density, generator=None):
 def sparsify(model, epsilon=None, sparsity=None, distribution='erdos_renyi', layers='all', conv=False,
              generator=None, init='kaiming', backend='masked', opt=None):
     "Make the selected dense layers of `model` sparse (in place), at ε or a sparsity target; return the model."
-    if epsilon is not None: check_epsilon(epsilon)
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"sparsify makes the layers of a PyTorch model sparse, so model must be an nn.Module; "
+                         f"got {type(model).__name__} {_shown(model)}.")
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be a torch.Generator (e.g. torch.Generator().manual_seed(0)) or None for "
+                         f"PyTorch's global one; got {_shown(generator)}.")
+    if epsilon is not None: epsilon = check_epsilon(epsilon)
     if init not in sparse_inits:
         raise ValueError(f"init must be 'kaiming' or 'lecun' (He's or LeCun's initialisation on the sparse fan-in) "
                          f"or 'keep' (mask the existing weights); got {init!r}.")
+    if backend not in ('masked', 'sparse'): to_backend(model, backend)          # refuses it before anything changes
     if backend == 'sparse' and conv:
         raise ValueError("The compressed backend (backend='sparse') stores linear layers only: use backend='masked' for "
                          "sparse convolutions (conv=True), or leave the convolutions dense (conv=False).")
-    chosen = select_layers(model, layers, conv)
+    chosen, skipped = select_layers(model, layers, conv), skipped_layers(model, layers, conv)
+    tied = tied_parameters(model, chosen)
+    if tied:
+        keep = [n for n, _ in chosen if n not in tied]
+        shared = '; '.join(t for ts in tied.values() for t in ts)
+        raise ValueError(f"Cannot make shared (tied) parameters sparse: {shared}. Each is one Parameter held by "
+                         "several modules, but a sparse layer masks a weight of its own. Untie them (give each module "
+                         f"its own nn.Parameter), or leave the layers {list(tied)} dense: "
+                         + (f"layers={keep!r}" if keep else "layers= naming other layers")
+                         + ", or a function (name, module) -> bool that rejects them. Nothing was changed.")
+    if not chosen and is_sparse(model) and (epsilon is not None or sparsity is not None):
+        raise ValueError(f"The model is already sparse ({connections(model):,} connections) and layers={layers!r} "
+                         "selects no dense layer, so epsilon/sparsity have nothing to set. Leave them unset to keep "
+                         "its topology (`to_backend` changes only the storage), or start again from a dense model.")
     if not chosen and not is_sparse(model):
+        why = "; ".join(f"{n!r} is a {w}" for n, w in skipped.items())
+        why = f" sparsify leaves these dense: {why}." if why else ""
         raise ValueError(f"{type(model).__name__} has no {'linear or conv' if conv else 'nn.Linear'} layer to make sparse "
                          f"(layers={layers!r}). Dynamic sparse training in bmsa works on nn.Linear layers "
-                         "(and nn.Conv1d/nn.Conv2d with conv=True).")
+                         f"(and nn.Conv1d/nn.Conv2d with conv=True).{why}")
     densities = layer_densities({n: tuple(m.weight.shape) for n, m in chosen}, epsilon, sparsity, distribution)
     empty = [n for n, m in chosen if round(densities[n] * m.weight.numel()) == 0]
     if empty:
         raise ValueError(f"With epsilon={epsilon!r}, sparsity={sparsity!r} the layers {empty} would get no connection at all, "
                          "which cuts the network in two. Use a larger epsilon (the paper's is 20) or a smaller sparsity.")
+    if skipped and chosen:
+        modules = dict(model.named_modules())
+        warnings.warn("sparsify leaves these layers dense: " + ", ".join(f"{n!r} ({type(modules[n]).__name__}: a {w})"
+                      for n, w in skipped.items()) + ". A masked layer replaces the layer's class, which would drop a "
+                      "subclass's own code: build them as plain layers to train them sparse, or leave them out with "
+                      "layers= to silence this warning.", UserWarning, stacklevel=2)
+        model._bmsa_skipped = {**getattr(model, '_bmsa_skipped', {}), **skipped}     # for `format_sparsity_summary`
     for name, module in chosen:
         mask = random_mask(tuple(module.weight.shape), densities[name], generator)
         module.__class__ = masked_classes[type(module)]
