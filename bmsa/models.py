@@ -18,6 +18,7 @@ from fastai.metrics import accuracy
 from fastai.callback.core import Callback
 from fastai.learner import Recorder
 from fastcore.foundation import L
+from fastai.torch_core import set_seed
 import fastai.callback.progress
 from .paper import paper_defaults
 from .data import dataset_dls
@@ -68,6 +69,7 @@ def paper_learner(name, cbs=None, path=None, bs=paper_defaults['batch_size'], lr
                   momentum=paper_defaults['momentum'], n_train=None, n_valid=None, seed=0, dropout=paper_defaults['dropout'],
                   dls=None, init='torch', standardize='channel', augment=False, reset_momentum=False, **kwargs):
     "A fastai `Learner` for dataset `name` with the paper's MLP and hyperparameters (SGD, lr 0.01, momentum 0.9, batch 100)."
+    set_seed(seed)   # the model's weights and the dropout draws: `seed` makes a run repeatable in any process
     if dls is None: dls = dataset_dls(name, path=path, bs=bs, n_train=n_train, n_valid=n_valid, seed=seed,
                                       standardize=standardize, augment=augment)
     elif (path, n_train, n_valid, standardize, augment) != (None, None, None, 'channel', False):

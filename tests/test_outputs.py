@@ -52,3 +52,15 @@ def test_committed_outputs(page):
     silent = [i for i, c in enumerate(cells) if c in fast and shows_value(''.join(c['source'])) and not c.get('outputs')]
     assert not silent, (f"{page.name}: code cells {silent} end with a value to show but have no output committed; "
                         f"run `bash scripts/execute_nbs.sh nbs/{page.name}` and commit the notebook")
+
+local_path = re.compile(r'(/site-packages/|/\.venv/|/work/main/|/home/\w+/|/Users/\w+/|/root/|/tmp/tmp\w+|/tmp/pytest)')
+
+@pytest.mark.parametrize('page', pages, ids=[p.name for p in pages])
+def test_outputs_carry_no_local_path(page):
+    "Committed outputs never show the absolute paths of the machine they ran on (issue 24)."
+    found = []
+    for i, cell in enumerate(code_cells(page)):
+        for o in cell.get('outputs', []):
+            text = ''.join(o.get('text', '')) + json.dumps(o.get('data', {}).get('text/plain', '')) + ''.join(o.get('traceback', []))
+            found += [f"cell {i}: {m.group(0)}" for m in local_path.finditer(text)]
+    assert not found, found[:5]
