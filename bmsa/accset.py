@@ -47,15 +47,18 @@ class AccSET(SET):
     "AccSET: SET's removal, then θ·Δ connections regrown at random, θ falling as the validation accuracy rises."
     needs_accuracy = True
     def __init__(self, epsilon=None, zeta=paper_defaults['zeta'], k=paper_defaults['k'], target='dense',
-                 count='after_prune', **kwargs):
+                 count='after_prune', hold_sparsity=False, **kwargs):
         check_k(k)
+        if not isinstance(hold_sparsity, bool):
+            raise ValueError(f"hold_sparsity must be True (grow as many connections as were removed: each layer keeps "
+                             f"its count) or False (the paper's θ·Δ growth); got {hold_sparsity!r}.")
         if target not in ('dense', 'initial'):
             raise ValueError(f"target (γ of Algorithm 1 line 14) must be 'dense' (every possible connection) or "
                              f"'initial' (the Erdős–Rényi count); got {target!r}.")
         if count not in ('after_prune', 'before_prune'):
             raise ValueError(f"count (when λ of Algorithm 1 line 13 is counted) must be 'after_prune' or 'before_prune'; got {count!r}.")
         super().__init__(epsilon=epsilon, zeta=zeta, **kwargs)
-        self.k, self.target, self.count = k, target, count
+        self.k, self.target, self.count, self.hold_sparsity = k, target, count, hold_sparsity
 
     @classmethod
     def paper(cls, dataset, **kwargs):
@@ -65,5 +68,7 @@ class AccSET(SET):
         return cls(**{**paper_readings[dataset], **kwargs})
 
     def grow_count(self, connections, removed, accuracy):
+        "θ·Δ (Algorithm 1 lines 13–17), or as many as were removed with `hold_sparsity`."
+        if self.hold_sparsity: return removed
         n = len(connections) + (removed if self.count == 'before_prune' else 0)
         return accuracy_growth_count(n, growth_target(connections, self.target, self.init_epsilon), accuracy, self.k)

@@ -269,6 +269,7 @@ class SparseLinear(nn.Module, SparseLayer):
     def weight_shape(self): return (self.out_features, self.in_features)
     @property
     def size(self): return self.in_features * self.out_features
+    def connection_parameter(self): return self.values
     def _topology_changed(self, positions=None):
         "Forget what was derived from the connections; a graph built on the old kernels can no longer backward."
         if self._kernels is not None: self._kernels.stale = True

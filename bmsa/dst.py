@@ -8,7 +8,7 @@ Docs: https://bmsa-dev.github.io/bmsa/dst.html.md"""
 __all__ = ['check_zeta', 'check_seed', 'check_evolve', 'check_accuracy', 'ConnectionCount', 'DynamicSparseTraining']
 
 # %% ../nbs/03_dst.ipynb #cef10b51
-import math
+import math, uuid
 import numpy as np
 import torch
 from torch import nn
@@ -79,9 +79,9 @@ class DynamicSparseTraining(Callback):
     order = Recorder.order + 1
     needs_accuracy = False   # AccSET and BMSA read the epoch's validation accuracy
 
-    def __init__(self, epsilon=None, zeta=paper_defaults['zeta'], seed=None, new_weight_std=0., init='kaiming',
+    def __init__(self, epsilon=None, zeta=paper_defaults['zeta'], seed=None, new_weight_std=0., init=None,
                  accuracy_metric='accuracy', backend=None, sparsity=None, distribution='erdos_renyi', layers='all',
-                 conv=False, evolve='all', fast_dropout=False):
+                 conv=False, evolve='all', fast_dropout=False, takeover=False):
         if epsilon is not None: epsilon = check_epsilon(epsilon)
         if epsilon is not None and sparsity is not None:
             raise ValueError("Give either epsilon (SET's Erdős–Rényi ε) or sparsity (the share of absent connections), not both.")
@@ -95,7 +95,13 @@ class DynamicSparseTraining(Callback):
         if backend not in (None, 'masked', 'sparse'):
             raise ValueError(f"backend must be 'masked' (a dense weight with a mask) or 'sparse' (the compressed "
                              f"`SparseLinear`, see bmsa.compressed); got {backend!r}.")
-        if init not in sparse_inits: raise ValueError(f"init must be one of {list(sparse_inits)} (see `sparsify`); got {init!r}.")
+        if init is not None and init not in sparse_inits:
+            raise ValueError(f"init must be None (what the model's `sparse_init` asks for, else 'keep') or one of "
+                             f"{list(sparse_inits)} (see `sparsify`); got {_shown(init)}.")
+        if not isinstance(takeover, (bool, np.bool_)):
+            raise ValueError(f"takeover must be True or False (True drops the rule memory that the model carries from "
+                             f"another callback and starts afresh); got {_shown(takeover)}.")
+        takeover = bool(takeover)
         std = real_number(new_weight_std)
         if std is None or not math.isfinite(std) or std < 0:
             raise ValueError(f"new_weight_std must be a finite number ≥ 0 (0 starts new connections at weight 0); "
@@ -106,6 +112,7 @@ class DynamicSparseTraining(Callback):
                              f"rises as the model improves), e.g. 'accuracy'; {accuracy_metric!r} is not one.")
         store_attr()
         self.history, self._generator, self.pending, self.epochs_trained = [], None, None, 0
+        self._owner = uuid.uuid4().hex          # which callback left the rule memory that a model carries
 
     @property
     def init_epsilon(self):
@@ -146,14 +153,16 @@ def update_layer(self:DynamicSparseTraining, connections, accuracy=None):
 
 @patch
 def evolving_layers(self:DynamicSparseTraining):
-    "(name, layer) of the sparse layers this callback updates (`evolve`)."
+    "(name, layer) of the sparse layers this callback updates: those `evolve` selects, less the frozen ones."
     named = named_sparse_layers(get_model(self.learn.model))      # names without DDP's `module.` prefix
-    if self.evolve == 'all' or self.evolve is None: return named
-    if callable(self.evolve): return [(n, l) for n, l in named if self.evolve(n, l)]
-    unknown = [n for n in self.evolve if n not in dict(named)]
-    if unknown: raise ValueError(f"evolve names layers that are not sparse layers of the model: {unknown}; "
-                                 f"the sparse layers are {[n for n, _ in named]}.")
-    return [(n, l) for n, l in named if n in self.evolve]
+    if self.evolve == 'all' or self.evolve is None: chosen = named
+    elif callable(self.evolve): chosen = [(n, l) for n, l in named if self.evolve(n, l)]
+    else:
+        unknown = [n for n in self.evolve if n not in dict(named)]
+        if unknown: raise ValueError(f"evolve names layers that are not sparse layers of the model: {unknown}; "
+                                     f"the sparse layers are {[n for n, _ in named]}.")
+        chosen = [(n, l) for n, l in named if n in self.evolve]
+    return [(n, l) for n, l in chosen if not l.frozen]
 
 @patch
 def update_topology(self:DynamicSparseTraining, accuracy=None, epoch=None):
@@ -207,8 +216,11 @@ def before_fit(self:DynamicSparseTraining):
                          "Keep one: `learn.remove_cb(...)`, or pass the callback to `fit` only.")
     self.in_lr_find, self.fit_trained = any(isinstance(cb, LRFinder) for cb in self.learn.cbs), False
     if self.needs_accuracy: self._accuracy_index()   # fail before touching anything
+    carried = self.carried_memory()
     self.sparsify()
     self.evolving_layers()
+    if carried is not None: self.continue_from(carried)
+    if self.takeover: self.leave_memory()
     if not any(isinstance(m, ConnectionCount) for m in self.learn.metrics):
         self.learn.metrics = list(self.learn.metrics) + [ConnectionCount(self.learn.model)]
         self.recorder.before_fit()   # the Recorder built its column names before this callback ran
@@ -219,6 +231,7 @@ def before_train(self:DynamicSparseTraining):
     if self.in_lr_find or self.pending is None: return
     pending, self.pending = self.pending, None
     self.update_topology(pending['accuracy'], epoch=pending['epoch'])
+    self.leave_memory()
 
 @patch
 def after_train(self:DynamicSparseTraining): self.trained = self.fit_trained = not self.in_lr_find
@@ -230,11 +243,14 @@ def after_epoch(self:DynamicSparseTraining):
     accuracy = self.epoch_accuracy() if self.needs_accuracy else None
     self.pending = dict(epoch=self.epochs_trained, accuracy=accuracy)
     self.epochs_trained += 1
+    self.leave_memory()
 
 @patch
 def after_fit(self:DynamicSparseTraining):
-    "Print the per-layer sparsity summary after a fit that trained (not `lr_find`, `validate` or `predict`), unless logging is off."
-    if getattr(self, 'fit_trained', False) and self.learn.logger is not noop: print(format_sparsity_summary(self.learn.model))
+    "Leave the rule memory on the model and print the per-layer summary after a fit that trained (not `lr_find`, `validate` or `predict`)."
+    if not getattr(self, 'fit_trained', False): return
+    self.leave_memory()
+    if self.learn.logger is not noop: print(format_sparsity_summary(self.learn.model))
 
 @patch
 def _accuracy_index(self:DynamicSparseTraining):
@@ -254,15 +270,42 @@ def epoch_accuracy(self:DynamicSparseTraining):
 
 @patch
 def state_dict(self:DynamicSparseTraining):
-    "What a resumed run needs besides the model: the generator, the history and the pending update."
-    return dict(generator=self.generator.get_state(), history=list(self.history), pending=self.pending,
-                epochs_trained=self.epochs_trained, method=type(self).__name__)
+    "What a resumed run needs besides the model: the generator (None if never used), the history and the pending update."
+    return dict(generator=None if self._generator is None else self._generator.get_state(), history=list(self.history),
+                pending=self.pending, epochs_trained=self.epochs_trained, method=type(self).__name__)
 
 @patch
 def load_state_dict(self:DynamicSparseTraining, state):
     "Restore what `state_dict` saved (refusing the state of another method)."
     if state.get('method', type(self).__name__) != type(self).__name__:
         raise ValueError(f"This state was saved by {state['method']}, not {type(self).__name__}: resume with the same method.")
-    self.generator.set_state(state['generator'])
+    if state['generator'] is None: self._generator = None
+    else: self._generator = torch.Generator(); self._generator.set_state(state['generator'])
     self.history, self.pending = list(state['history']), state.get('pending')
     self.epochs_trained, self._made_sparse = state.get('epochs_trained', len(self.history)), True
+
+# %% ../nbs/03_dst.ipynb #d5b0f8a2
+@patch
+def leave_memory(self:DynamicSparseTraining):
+    "Leave the rule's memory (`state_dict`) on the model, for the next callback of this rule that trains it."
+    get_model(self.learn.model)._bmsa_rule_memory = dict(owner=self._owner, state=self.state_dict())
+
+@patch
+def carried_memory(self:DynamicSparseTraining):
+    "The memory the model carries from another callback of this rule (None: none, or `takeover`); another rule's is an error."
+    memory = getattr(get_model(self.learn.model), '_bmsa_rule_memory', None)
+    if memory is None or memory['owner'] == self._owner or self.takeover: return None
+    rule, mine = memory['state']['method'], type(self).__name__
+    if rule != mine:
+        raise ValueError(f"The model carries the memory of {rule} from an earlier fit (its pending topology update, "
+                         f"random generator and history), which {mine} cannot continue. Train it with {rule} again (a "
+                         f"new {rule} callback continues where the last one stopped), or pass `takeover=True` to {mine} "
+                         f"to drop {rule}'s memory and start {mine}'s own (the topology, the weights and the strikes "
+                         "and removal counts in the model stay). Nothing was changed.")
+    return memory['state']
+
+@patch
+def continue_from(self:DynamicSparseTraining, state):
+    "Continue the rule from `state` (another callback's `state_dict`), with this callback's settings."
+    self.load_state_dict(state)
+

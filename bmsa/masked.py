@@ -6,7 +6,7 @@ Docs: https://bmsa-dev.github.io/bmsa/masked.html.md"""
 
 # %% auto #0
 __all__ = ['masked_classes', 'sparse_inits', 'masked_gradient', 'MaskedLayer', 'MaskedLinear', 'MaskedConv1d', 'MaskedConv2d',
-           'masked_linear', 'is_masked_linear', 'MaskedConnections', 'select_layers', 'skipped_layers',
+           'masked_linear', 'is_masked_linear', 'MaskedConnections', 'layer_inits', 'select_layers', 'skipped_layers',
            'tied_parameters', 'sparse_kaiming_', 'random_mask', 'sparsify', 'to_backend']
 
 # %% ../nbs/02a_masked.ipynb #4961831a
@@ -47,6 +47,7 @@ class MaskedLayer(SparseLayer):
     def dense_mask(self): return self.mask
     def dense_strikes(self): return self.strikes
     def dense_removals(self): return self.removals
+    def connection_parameter(self): return self.weight
 
     @torch.no_grad()
     def enforce_sparsity(self):
@@ -156,6 +157,25 @@ class MaskedConnections:
 # %% ../nbs/02a_masked.ipynb #3d24415e
 sparse_inits = dict(kaiming=2., lecun=1., keep=None)
 
+def _check_init(init, where='init'):
+    "Raise a clear error unless `init` names a sparse initialisation; return it."
+    if init not in sparse_inits:
+        raise ValueError(f"{where} must be 'kaiming' or 'lecun' (He's or LeCun's initialisation on the sparse fan-in) "
+                         f"or 'keep' (mask the existing weights); got {_shown(init)}.")
+    return init
+
+def layer_inits(model, layers, init=None):
+    "{name: init} for the (name, module) `layers`: `init` if given, else the nearest `sparse_init` the layer or a module containing it declares, else 'keep'."
+    if init is not None: return {n: _check_init(init) for n, _ in layers}
+    modules, inits = dict(model.named_modules()), {}
+    for name, _ in layers:
+        parts = name.split('.') if name else []
+        owners = ['.'.join(parts[:i]) for i in range(len(parts), -1, -1)]          # the layer, its parents, the model
+        owner = next((o for o in owners if getattr(modules.get(o), 'sparse_init', None) is not None), None)
+        where = f"{'the model' if owner == '' else f'module {owner!r}'}'s sparse_init"
+        inits[name] = 'keep' if owner is None else _check_init(modules[owner].sparse_init, where)
+    return inits
+
 def _kinds(conv): return (nn.Linear, nn.Conv1d, nn.Conv2d) if conv else (nn.Linear,)
 
 def _skip_reason(module, conv=False):
@@ -225,7 +245,7 @@ def random_mask(shape, density, generator=None):
 
 # %% ../nbs/02a_masked.ipynb #f6f6de4f
 def sparsify(model, epsilon=None, sparsity=None, distribution='erdos_renyi', layers='all', conv=False,
-             generator=None, init='kaiming', backend='masked', opt=None):
+             generator=None, init=None, backend='masked', opt=None):
     "Make the selected dense layers of `model` sparse (in place), at ε or a sparsity target; return the model."
     if not isinstance(model, nn.Module):
         raise ValueError(f"sparsify makes the layers of a PyTorch model sparse, so model must be an nn.Module; "
@@ -234,9 +254,7 @@ def sparsify(model, epsilon=None, sparsity=None, distribution='erdos_renyi', lay
         raise ValueError(f"generator must be a torch.Generator (e.g. torch.Generator().manual_seed(0)) or None for "
                          f"PyTorch's global one; got {_shown(generator)}.")
     if epsilon is not None: epsilon = check_epsilon(epsilon)
-    if init not in sparse_inits:
-        raise ValueError(f"init must be 'kaiming' or 'lecun' (He's or LeCun's initialisation on the sparse fan-in) "
-                         f"or 'keep' (mask the existing weights); got {init!r}.")
+    if init is not None: _check_init(init)
     if backend not in ('masked', 'sparse'): to_backend(model, backend)          # refuses it before anything changes
     if backend == 'sparse' and conv:
         raise ValueError("The compressed backend (backend='sparse') stores linear layers only: use backend='masked' for "
@@ -261,6 +279,7 @@ def sparsify(model, epsilon=None, sparsity=None, distribution='erdos_renyi', lay
         raise ValueError(f"{type(model).__name__} has no {'linear or conv' if conv else 'nn.Linear'} layer to make sparse "
                          f"(layers={layers!r}). Dynamic sparse training in bmsa works on nn.Linear layers "
                          f"(and nn.Conv1d/nn.Conv2d with conv=True).{why}")
+    inits = layer_inits(model, chosen, init)
     densities = layer_densities({n: tuple(m.weight.shape) for n, m in chosen}, epsilon, sparsity, distribution)
     empty = [n for n, m in chosen if round(densities[n] * m.weight.numel()) == 0]
     if empty:
@@ -277,7 +296,7 @@ def sparsify(model, epsilon=None, sparsity=None, distribution='erdos_renyi', lay
         mask = random_mask(tuple(module.weight.shape), densities[name], generator)
         module.__class__ = masked_classes[type(module)]
         module._init_masked(mask)
-        if init != 'keep': sparse_kaiming_(module, generator, gain=sparse_inits[init])
+        if inits[name] != 'keep': sparse_kaiming_(module, generator, gain=sparse_inits[inits[name]])
     guard_state_dict_loading(model)
     return to_backend(model, backend, opt)
 

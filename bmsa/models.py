@@ -62,7 +62,9 @@ def paper_mlp(name, dropout=paper_defaults['dropout'], negative_slope=paper_defa
     if name not in paper_architectures:
         raise ValueError(f"Unknown dataset {name!r}: the paper's models are for {sorted(paper_architectures)}.")
     if init not in model_inits: raise ValueError(f"init must be one of {list(model_inits)}; got {init!r}.")
-    return model_inits[init](mlp(paper_architectures[name], dropout=dropout, negative_slope=negative_slope))
+    model = model_inits[init](mlp(paper_architectures[name], dropout=dropout, negative_slope=negative_slope))
+    if init == 'torch': model.sparse_init = 'kaiming'   # made sparse, it asks for He's initialisation on the sparse fan-in
+    return model
 
 # %% ../nbs/01_models.ipynb #056a2528
 def paper_learner(name, cbs=None, path=None, bs=paper_defaults['batch_size'], lr=paper_defaults['lr'],

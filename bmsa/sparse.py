@@ -119,6 +119,11 @@ class SparseLayer:
     def dense_mask(self): raise NotImplementedError
     def dense_strikes(self): raise NotImplementedError
     def dense_removals(self): raise NotImplementedError
+    def connection_parameter(self): raise NotImplementedError
+    @property
+    def frozen(self):
+        "Whether the connections' weights do not train (`requires_grad_(False)`, fastai's `freeze`): no rule evolves them."
+        return not self.connection_parameter().requires_grad
     def enforce_sparsity(self): raise NotImplementedError
     def check_invariants(self, opt=None): raise NotImplementedError
     def to_dense_module(self): raise NotImplementedError
@@ -154,9 +159,10 @@ def connections(model):
 
 # %% ../nbs/02_sparse.ipynb #85d3879c
 def sparsity_summary(model):
-    "A table (list of dicts) of every sparse layer: name, type, weight shape, connections, possible, density."
+    "A table (list of dicts) of every sparse layer: name, type, weight shape, connections, possible, density, frozen."
     return [dict(layer=i, name=n, type=type(l).__name__, shape=tuple(l.weight_shape), connections=l.n_connections,
-                 possible=l.size, density=round(l.density, 6)) for i, (n, l) in enumerate(named_sparse_layers(model))]
+                 possible=l.size, density=round(l.density, 6), frozen=l.frozen)
+            for i, (n, l) in enumerate(named_sparse_layers(model))]
 
 def _skipped_rows(model):
     "A line for each layer that `sparsify` skipped (`model._bmsa_skipped`: name -> why) and that is still dense."
@@ -175,7 +181,7 @@ def format_sparsity_summary(model):
     lines = [f"{'layer':>5}  {'name':<14} {'type':<14} {'shape':<18} {'connections':>12} {'possible':>12} {'density':>8}"]
     for r in rows:
         lines.append(f"{r['layer']:>5}  {r['name'][:14]:<14} {r['type']:<14} {str(r['shape']):<18} "
-                     f"{r['connections']:>12,} {r['possible']:>12,} {r['density']:>8.2%}")
+                     f"{r['connections']:>12,} {r['possible']:>12,} {r['density']:>8.2%}" + ("  frozen" if r['frozen'] else ""))
     n, size = sum(r['connections'] for r in rows), sum(r['possible'] for r in rows)
     lines.append(f"{'total':>5}  {'':<14} {'':<14} {'':<18} {n:>12,} {size:>12,} {n / max(1, size):>8.2%}")
     lines += _skipped_rows(model)
