@@ -131,6 +131,10 @@ def file_variant(name, fn):
     got = file_md5(fn)
     for variant, md5 in known.items():
         if md5 == got: return variant
+    other = [(n, v) for n, variants in KNOWN_MD5S.items() if n != name for v, md5s in variants.items() if md5s.get(fn.name) == got]
+    if other:   # a good file, of another dataset: nothing to delete
+        raise DatasetError(f"{fn} is {other[0][0]}'s file ({other[0][1]}), not {name}'s: the folder holds another dataset. "
+                           f"Point `path=`/BMSA_DATA (or --data) at the folder of {name}, or choose --dataset {other[0][0]}.")
     expected = ' or '.join(f'{md5} ({variant})' for variant, md5 in known.items())
     raise DatasetError(f'{fn}: md5 {got}, expected {expected}. The file is corrupt, truncated, or not part of {name}; '
                        f'delete it (to download it again) or point `path=`/BMSA_DATA at a good copy.')
@@ -464,6 +468,7 @@ class NormalizeFlat(ItemTransform):
                 raise ValueError(f'{len(std)} statistics for images of shape {self.shape}: give one per channel '
                                  f'({self.shape[0]}) or one per feature ({n})')
             std, mean = std.repeat_interleave(per_channel), mean.repeat_interleave(per_channel)
+        std = torch.where(std > 0, std, torch.ones_like(std))   # a constant feature (or data set) is centred, never divided by 0
         self.scale, self.shift = 1/(255*std), mean/std     # x/255 normalised = x*scale - shift
     def encodes(self, b):
         x, *labels = b

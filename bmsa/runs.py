@@ -335,10 +335,10 @@ def is_locked(folder):
     finally: os.close(fd)
 
 def results_without_checkpoint(folder):
-    "Whether run `folder` holds results (a summary, or more logged epochs than one checkpoint interval) but no checkpoint."
+    "Whether run `folder` holds results (a summary, or more logged epochs than one checkpoint interval) but not its last checkpoint."
     folder = Path(folder)
+    if (folder / 'summary.json').exists() and not checkpoint_path(folder).is_file(): return True   # finished, last.pt removed
     if has_checkpoint(folder): return False
-    if (folder / 'summary.json').exists(): return True
     try: every = json.loads((folder / 'config.json').read_text()).get('checkpoint_every', 5)
     except (OSError, ValueError, AttributeError): every = 5
     try: rows = max(0, len((folder / 'log.csv').read_text().splitlines()) - 1)   # rows below the header

@@ -272,6 +272,7 @@ def read_config(run_dir):
     if not Path(run_dir).is_dir(): raise FileNotFoundError(f"{run_dir} does not exist: give the folder of a run to resume.")
     if not path.exists(): raise FileNotFoundError(f"{run_dir} is not a run folder: it has no config.json.")
     try: config = json.loads(path.read_text())
+    except RecursionError: raise ValueError(f"{path} is nested too deeply to be a run's settings: repair it, or start the run again in a new folder.") from None
     except (ValueError, UnicodeDecodeError) as e:
         raise ValueError(f"{path} is not valid JSON ({e}): repair it, or start the run again in a new folder.") from None
     if not isinstance(config, dict): raise ValueError(f"{path} must hold a JSON object of settings; it holds {type(config).__name__}.")
@@ -465,8 +466,12 @@ def run(argv=None):
         raise SystemExit(130)
     except _user_errors() as e:
         hint = ''
-        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT) and (run_dir or out):
-            hint = f" The run folder keeps its last checkpoint: free some space, then continue with bmsa-train --resume {run_dir or out}."
+        folder = run_dir or out
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES) and folder \
+                and (Path(folder) / 'config.json').exists():
+            kept = ("keeps its last checkpoint" if sys.modules['bmsa.runs'].has_checkpoint(folder) else
+                    "has no checkpoint yet (the run starts again from epoch 0)") if 'bmsa.runs' in sys.modules else "is resumable"
+            hint = f" The run folder {kept}: fix the cause, then continue with bmsa-train --resume {folder}."
         raise SystemExit(f"bmsa-train: error: {e}{'.' if hint else ''}{hint}")
     if getattr(learn.recorder, 'values', None):
         names, values = learn.recorder.metric_names[1:-1], learn.recorder.values[-1]

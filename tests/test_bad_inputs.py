@@ -222,6 +222,7 @@ def test_disk_full_says_so_and_the_run_resumes(tmp_path, capsys, monkeypatch):
     r = tmp_path / 'r'
     code, error, _ = cli(['--out', r, '--method', 'set'] + tiny, capsys)
     assert code not in (0, None) and 'No space left on device' in error and f'--resume {r}' in error, error
+    assert 'has no checkpoint yet' in error, error        # not "keeps its last checkpoint": there was none
     monkeypatch.undo()
     code, _, out = cli(['--resume', r], capsys)
     assert code in (0, None) and 'starting the run again from epoch 0' in out and (r / 'summary.json').exists()

@@ -120,6 +120,24 @@ def test_finished_run_without_its_checkpoint_keeps_its_results(tmp_path, capsys)
     assert code and 'no checkpoint' in err and 'put its checkpoints/last.pt back' in err, err
     assert files(r) == before
 
+def test_finished_run_without_last_pt_keeps_its_results(tmp_path, capsys):
+    "The issue's case: only last.pt deleted (prev.pt still there): log.csv and summary.json stay byte-identical."
+    data_or_skip()
+    r = finished(tmp_path / 'r', capsys)
+    checkpoint_path(r).unlink()
+    before = files(r)
+    assert run_state(r) == 'finished'
+    code, err, _ = cli(['--resume', r], capsys)
+    assert code and 'no checkpoint' in err, err
+    assert files(r) == before
+
+def test_config_nested_too_deep(tmp_path, capsys):
+    data_or_skip()
+    r = finished(tmp_path / 'r', capsys)
+    (r / 'config.json').write_text('[' * 200_000 + ']' * 200_000)
+    code, err, _ = cli(['--resume', r], capsys)
+    assert code and 'nested too deeply' in err and 'Traceback' not in err, err
+
 def test_checkpoints_that_is_a_file(tmp_path, capsys):
     data_or_skip()
     r = finished(tmp_path / 'r', capsys)
@@ -187,3 +205,16 @@ def test_plot_refuses_two_runs_of_one_name(tmp_path, capsys):
     a, b = finished(tmp_path / 'a' / 'run', capsys), finished(tmp_path / 'b' / 'run', capsys)
     from bmsa.figures import plot_main
     with pytest.raises(SystemExit, match='several runs are named run'): plot_main([str(a), str(b), '--out', str(tmp_path / 'p')])
+
+def test_another_datasets_folder_is_named_not_called_corrupt(tmp_path, capsys):
+    data_or_skip()
+    d = tmp_path / 'data'; d.mkdir()
+    for f in (Path(os.environ['BMSA_DATA']) / 'mnist').iterdir(): (d / f.name).symlink_to(f)
+    code, err, _ = cli(['--out', tmp_path / 'r', '--data', d] + tiny, capsys)
+    assert code and "is mnist's file" in err and 'delete' not in err, err
+    assert not (tmp_path / 'r').exists()
+
+def test_constant_features_are_not_divided_by_zero():
+    from bmsa.data import NormalizeFlat
+    x, = NormalizeFlat([0.5, 0.2], [0., 0.1], (1, 1, 2))((torch.tensor([[3, 40]], dtype=torch.uint8),))
+    assert torch.isfinite(x).all()
