@@ -10,17 +10,7 @@ from bmsa.runs import read_checkpoint, sealed, checkpoint_path, previous_checkpo
 
 tiny = ['--n-train', '100', '--n-valid', '100', '--epochs', '2', '--threads', '1', '--method', 'set', '--checkpoint-every', '1']
 
-def data_or_skip():
-    data = os.environ.get('BMSA_DATA')
-    if not data or not (Path(data) / 'fashion_mnist').is_dir():
-        pytest.skip("Fashion-MNIST not found: set BMSA_DATA to a folder with fashion_mnist/ in it")
-
-def cli(argv, capsys):
-    "Run `bmsa-train argv` in this process: (exit code, stderr and the error, stdout)."
-    try: run([str(a) for a in argv]); code = 0
-    except SystemExit as e: code = e.code
-    out = capsys.readouterr()
-    return code, (code if isinstance(code, str) else '') + out.err, out.out
+from test_bad_inputs import cli, data_or_skip   # the bad-input table's helpers: bmsa-train in this process
 
 def finished(folder, capsys):
     code, err, _ = cli(['--out', folder] + tiny, capsys)
