@@ -7,7 +7,7 @@ Docs: https://bmsa-dev.github.io/bmsa/topology.html.md"""
 # %% auto #0
 __all__ = ['pack_bits', 'unpack_bits', 'block_grid', 'block_sum', 'block_sum_at', 'block_cells', 'lists_eligibility',
            'growth_description', 'matrix_shape', 'layer_snapshot', 'layer_label', 'TopologyHistory',
-           'load_topology_history', 'TopologyRecorder', 'topology_recorder', 'as_topology_history']
+           'load_topology_history', 'check_same_run', 'TopologyRecorder', 'topology_recorder', 'as_topology_history']
 
 # %% ../nbs/09_topology.ipynb #97f58630
 import io, math, os
@@ -124,7 +124,7 @@ class TopologyHistory:
     version = 2
     def __init__(self, full_limit=2**18, max_map=128, bins=64):
         store_attr()
-        self.layers, self.epochs, self.snapshots, self.rule = [], [], [], None
+        self.layers, self.epochs, self.snapshots, self.rule, self.run = [], [], [], None, None   # run: the settings that recorded it
 
     # --- recording ------------------------------------------------------------------------------------------------
     def describe(self, model):
@@ -242,7 +242,7 @@ class TopologyHistory:
         "Everything as plain dicts, lists, numbers, strings and tensors."
         return dict(format='bmsa-topology', version=self.version, settings=dict(full_limit=self.full_limit,
                     max_map=self.max_map, bins=self.bins), layers=self.layers, epochs=self.epochs,
-                    snapshots=self.snapshots, rule=self.rule)
+                    snapshots=self.snapshots, rule=self.rule, run=self.run)
 
     def save(self, path):
         "Write the history to `path` (a file, or a run folder that gets `topology.pt`), atomically."
@@ -262,7 +262,7 @@ class TopologyHistory:
         h.layers = [dict(l, index=i, shape=tuple(l['shape']), weight_shape=tuple(l.get('weight_shape', l['shape'])),
                          label=layer_label(i, l['name'], l.get('weight_shape', l['shape'])))
                     for i, l in enumerate(state['layers'])]
-        h.epochs, h.snapshots, h.rule = state['epochs'], state['snapshots'], state.get('rule')
+        h.epochs, h.snapshots, h.rule, h.run = state['epochs'], state['snapshots'], state.get('rule'), state.get('run')
         return h
 
 def load_topology_history(path):
@@ -278,17 +278,28 @@ def load_topology_history(path):
                          "ours. Delete it to record a new one from the next epoch on.") from None
     return TopologyHistory.from_state(state)
 
+# %% ../nbs/09_topology.ipynb #eef6e8a1
+def check_same_run(recorded, run, fname):
+    "Raise a clear error if the topology history in `fname` was recorded by another run than `run` (settings, epochs aside)."
+    if recorded is None or run is None: return      # recorded before runs were named, or not by bmsa-train
+    differ = sorted(k for k in recorded.keys() & run.keys() if recorded[k] != run[k])
+    if differ:
+        raise ValueError(f"{fname} was recorded by another run ({', '.join(f'{k}: {recorded[k]!r} there, {run[k]!r} here' for k in differ[:3])}): "
+                         "it cannot continue this one. Put back this run's own topology.pt, or delete it to record anew from here.")
+
 # %% ../nbs/09_topology.ipynb #08cdc499
 class TopologyRecorder(Callback):
     "Record every sparse layer's topology at the end of each epoch, with the epoch's row, into a `TopologyHistory`."
     order = Recorder.order + (DynamicSparseTraining.order - Recorder.order) / 2   # after the row, before any update
-    def __init__(self, fname=None, every=1, save_every=None, start_epoch=None, full_limit=2**18, max_map=128, bins=64):
+    def __init__(self, fname=None, every=1, save_every=None, start_epoch=None, full_limit=2**18, max_map=128, bins=64, run=None):
         for name, v in (('every', every), ('save_every', save_every or 1)):
             if not (isinstance(v, int) and v >= 1): raise ValueError(f"{name} must be a positive integer; got {v!r}.")
         self.fname, self.every, self.save_every, self.start_epoch = fname, every, save_every, start_epoch
         self.history = TopologyHistory(full_limit=full_limit, max_map=max_map, bins=bins)
         if start_epoch is not None and fname is not None and Path(fname).exists():     # a resumed run goes on
             self.history = load_topology_history(fname).truncate(start_epoch)
+            check_same_run(self.history.run, run, fname)
+        self.history.run = run if run is not None else self.history.run
 
     @property
     def rule(self):
@@ -327,9 +338,9 @@ class TopologyRecorder(Callback):
     def after_fit(self):
         if self.fname is not None: self.history.save(self.fname)
 
-def topology_recorder(out, every=1, save_every=None, start_epoch=None):
+def topology_recorder(out, every=1, save_every=None, start_epoch=None, run=None):
     "The recorder `bmsa-train` adds for run folder `out`: saves `out`/topology.pt (continuing it from `start_epoch` on resume)."
-    return TopologyRecorder(fname=Path(out) / 'topology.pt', every=every, save_every=save_every, start_epoch=start_epoch)
+    return TopologyRecorder(fname=Path(out) / 'topology.pt', every=every, save_every=save_every, start_epoch=start_epoch, run=run)
 
 # %% ../nbs/09_topology.ipynb #916fcd7e
 def as_topology_history(source):

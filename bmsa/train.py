@@ -231,7 +231,8 @@ def stop_signals_interrupt():
 def _recorder(out, settings, start_epoch=None):
     from bmsa.topology import TopologyRecorder, topology_recorder
     if out is None: return TopologyRecorder(every=settings['topology_every'])
-    return topology_recorder(out, settings['topology_every'], settings['checkpoint_every'], start_epoch=start_epoch)
+    return topology_recorder(out, settings['topology_every'], settings['checkpoint_every'], start_epoch=start_epoch,
+                             run={k: str(v) if isinstance(v, os.PathLike) else v for k, v in settings.items() if k != 'epochs'})   # checked on resume
 
 def train(out=None, threads=None, show_progress=True, cbs=None, **settings):
     "Train the paper's MLP with `settings` (see `default_settings`); with `out`, into a run folder that can be resumed."

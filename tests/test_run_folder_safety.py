@@ -208,3 +208,14 @@ def test_constant_features_are_not_divided_by_zero():
     from bmsa.data import NormalizeFlat
     x, = NormalizeFlat([0.5, 0.2], [0., 0.1], (1, 1, 2))((torch.tensor([[3, 40]], dtype=torch.uint8),))
     assert torch.isfinite(x).all()
+
+def test_topology_of_another_run_is_refused(tmp_path, capsys):
+    data_or_skip()
+    a, b = tmp_path / 'a', tmp_path / 'b'
+    for run_dir, seed in ((a, '0'), (b, '1')):
+        code, err, _ = cli(['--out', run_dir, '--topology-every', '1', '--seed', seed] + tiny, capsys); assert code == 0, err
+    (b / 'topology.pt').write_bytes((a / 'topology.pt').read_bytes())
+    code, err, _ = cli(['--resume', b, '--epochs', '3'], capsys)
+    assert code and 'recorded by another run' in err and 'seed' in err, err
+    code, err, _ = cli(['--resume', a, '--epochs', '3'], capsys)     # its own history goes on
+    assert code == 0, err
