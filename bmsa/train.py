@@ -127,10 +127,8 @@ def _apply_dropout_setting(model, settings):
     return model
 
 def learner_for(settings):
-    "Seed everything and build the learner of a run from its settings."
-    from fastai.torch_core import set_seed
+    "Build the learner of a run from its settings (`paper_learner` seeds everything with the run's seed)."
     from bmsa.models import paper_learner
-    set_seed(settings['seed'])
     learn = paper_learner(settings['dataset'], cbs=sparse_training_callback(**settings), path=settings['data'],
                           bs=settings['bs'], lr=settings['lr'], n_train=settings['n_train'], n_valid=settings['n_valid'],
                           seed=settings['seed'], init=model_inits.get(settings['init'], 'torch'),
