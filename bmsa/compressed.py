@@ -8,7 +8,7 @@ Docs: https://bmsa-dev.github.io/bmsa/compressed.html.md"""
 __all__ = ['SMALL_RANGE', 'MAX_DENSE_VIEW', 'sample_distinct', 'sample_free_positions', 'free_positions', 'is_feature_major',
            'CSRKernels', 'DenseKernels', 'SparseLinearFunction', 'SparseLinear', 'SparseConnections', 'set_kernel',
            'FastDropout', 'use_fast_dropout', 'sparse_from_masked', 'masked_from_sparse', 'check_compressible',
-           'to_sparse_backend', 'to_masked_backend', 'to_dense', 'sparse_mlp']
+           'to_sparse_backend', 'to_masked_backend', 'to_dense', 'csr_module', 'to_csr', 'sparse_mlp']
 
 # %% ../nbs/02b_compressed.ipynb #c69064c8
 import math, copy, warnings
@@ -17,7 +17,7 @@ from torch import nn
 from fastcore.basics import patch
 from .paper import paper_defaults
 from .sparse import (SparseLayer, erdos_renyi_count, check_epsilon, guard_state_dict_loading, optimizer_state,
-                         remap_optimizer_state, is_sparse_layer, is_sparse, named_sparse_layers)
+                         remap_optimizer_state, is_sparse_layer, is_sparse, named_sparse_layers, check_not_torch_pruned)
 from .masked import MaskedLinear, is_masked_linear
 
 # %% ../nbs/02b_compressed.ipynb #3737dd11
@@ -361,6 +361,11 @@ def dense_removals(self:SparseLinear):
     return _dense_view(self, self.removed_positions, self.removal_counts, torch.int32)
 
 @patch
+def dense_view(self:SparseLinear, t):
+    "`t`, a tensor shaped like `values` (one entry per slot), as a dense (n_out, n_in) tensor."
+    return _dense_view(self, self.connection_positions(), t[:self.n_connections], t.dtype)
+
+@patch
 def to_dense_module(self:SparseLinear):
     "A plain `nn.Linear` with this layer's function (zeros where there is no connection), for inference or export."
     linear = nn.Linear(self.in_features, self.out_features, bias=self.bias is not None, device='meta')
@@ -686,20 +691,37 @@ def check_compressible(model):
 
 def to_sparse_backend(model, opt=None):
     "Store every `MaskedLinear` of `model` as an equivalent `SparseLinear` (in place; refuses other sparse layers first)."
-    check_compressible(model)
+    check_compressible(model); check_not_torch_pruned(model)
     model = _replace_modules(model, lambda m: sparse_from_masked(m, opt) if is_masked_linear(m) else None)
     return guard_state_dict_loading(model) if is_sparse(model) else model
 
 def to_masked_backend(model, opt=None):
     "Store every `SparseLinear` of `model` as an equivalent `MaskedLinear` (in place)."
+    check_not_torch_pruned(model)
     return _replace_modules(model, lambda m: masked_from_sparse(m, opt) if isinstance(m, SparseLinear) else None)
+
+# %% ../nbs/02b_compressed.ipynb #61b702cd
+def _plain_copy(model, plain_layer):
+    "A copy of `model` with `plain_layer(m)` for each sparse layer `m` and `nn.Dropout` for `FastDropout`."
+    def convert(m):
+        if is_sparse_layer(m): return plain_layer(m)
+        if isinstance(m, FastDropout): return nn.Dropout(m.p, m.inplace).train(m.training)
+    return _replace_modules(copy.deepcopy(model), convert)
 
 def to_dense(model):
     "A copy of `model` with plain PyTorch layers (zeros where there is no connection) and `nn.Dropout`, for inference or export."
-    def convert(m):
-        if is_sparse_layer(m): return m.to_dense_module()
-        if isinstance(m, FastDropout): return nn.Dropout(m.p, m.inplace).train(m.training)
-    return _replace_modules(copy.deepcopy(model), convert)
+    return _plain_copy(model, lambda m: m.to_dense_module())
+
+def csr_module(layer):
+    "A plain copy of the sparse `layer`; a linear layer's weight becomes a frozen `torch.sparse_csr` tensor of its connections."
+    plain = layer.to_dense_module()
+    if isinstance(plain, nn.Linear): plain.weight = nn.Parameter(plain.weight.detach().to_sparse_csr(), requires_grad=False)
+    return plain
+
+def to_csr(model):
+    "A copy of `model` for sparse inference: plain PyTorch layers, each linear sparse layer with a CSR weight."
+    check_not_torch_pruned(model)
+    return _plain_copy(model, csr_module)
 
 # %% ../nbs/02b_compressed.ipynb #48953cd3
 def sparse_mlp(sizes, epsilon=paper_defaults['epsilon'], dropout=paper_defaults['dropout'],

@@ -47,6 +47,7 @@ class MaskedLayer(SparseLayer):
     def dense_mask(self): return self.mask
     def dense_strikes(self): return self.strikes
     def dense_removals(self): return self.removals
+    def dense_view(self, t): return t.view(self.weight_shape)
     def connection_parameter(self): return self.weight
 
     @torch.no_grad()

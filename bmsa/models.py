@@ -67,15 +67,15 @@ def paper_mlp(name, dropout=paper_defaults['dropout'], negative_slope=paper_defa
     return model
 
 # %% ../nbs/01_models.ipynb #056a2528
-def paper_learner(name, cbs=None, path=None, bs=paper_defaults['batch_size'], lr=paper_defaults['lr'],
+def paper_learner(name, cbs=None, data=None, bs=paper_defaults['batch_size'], lr=paper_defaults['lr'],
                   momentum=paper_defaults['momentum'], n_train=None, n_valid=None, seed=0, dropout=paper_defaults['dropout'],
                   dls=None, init='torch', standardize='channel', augment=False, reset_momentum=False, **kwargs):
-    "A fastai `Learner` for dataset `name` with the paper's MLP and hyperparameters (SGD, lr 0.01, momentum 0.9, batch 100)."
+    "A fastai `Learner` for dataset `name` (read from the folder `data`) with the paper's MLP and hyperparameters (SGD, lr 0.01, momentum 0.9, batch 100)."
     set_seed(seed)   # the model's weights and the dropout draws: `seed` makes a run repeatable in any process
-    if dls is None: dls = dataset_dls(name, path=path, bs=bs, n_train=n_train, n_valid=n_valid, seed=seed,
+    if dls is None: dls = dataset_dls(name, path=data, bs=bs, n_train=n_train, n_valid=n_valid, seed=seed,
                                       standardize=standardize, augment=augment)
-    elif (path, n_train, n_valid, standardize, augment) != (None, None, None, 'channel', False):
-        raise ValueError('pass either `dls` or the options that build them (`path`, `n_train`, `n_valid`, `standardize`, '
+    elif (data, n_train, n_valid, standardize, augment) != (None, None, None, 'channel', False):
+        raise ValueError('pass either `dls` or the options that build them (`data`, `n_train`, `n_valid`, `standardize`, '
                          '`augment`), not both')
     model = guard_state_dict_loading(paper_mlp(name, dropout=dropout, init=init))   # a mismatched checkpoint: one clear error
     cbs = list(L(cbs)) + ([ResetOptimizerState()] if reset_momentum else [])

@@ -8,7 +8,8 @@ Docs: https://bmsa-dev.github.io/bmsa/sparse.html.md"""
 __all__ = ['sparsity_distributions', 'real_number', 'whole_number', 'check_epsilon', 'erdos_renyi_density',
            'erdos_renyi_kernel_density', 'erdos_renyi_count', 'check_sparsity', 'layer_densities', 'SparseLayer',
            'is_sparse_layer', 'sparse_layers', 'named_sparse_layers', 'is_sparse', 'connection_view',
-           'layer_connections', 'connections', 'sparsity_summary', 'format_sparsity_summary', 'optimizer_state',
+           'layer_connections', 'connections', 'n_parameters', 'sparsity_summary', 'format_sparsity_summary',
+           'torch_pruned_mask', 'check_not_torch_pruned', 'absorb_torch_pruning', 'optimizer_state',
            'remap_optimizer_state', 'zero_optimizer_state', 'optimizer_state_tensors', 'check_state_dict',
            'guard_state_dict_loading', 'check_sparse_invariants']
 
@@ -119,11 +120,17 @@ class SparseLayer:
     def dense_mask(self): raise NotImplementedError
     def dense_strikes(self): raise NotImplementedError
     def dense_removals(self): raise NotImplementedError
+    def dense_view(self, t): raise NotImplementedError
     def connection_parameter(self): raise NotImplementedError
     @property
     def frozen(self):
         "Whether the connections' weights do not train (`requires_grad_(False)`, fastai's `freeze`): no rule evolves them."
         return not self.connection_parameter().requires_grad
+    @property
+    def n_parameters(self):
+        "The numbers this layer learns: one weight per connection and its bias (no masked zeros, no free capacity)."
+        bias = getattr(self, 'bias', None)
+        return self.n_connections + (0 if bias is None else bias.numel())
     def enforce_sparsity(self): raise NotImplementedError
     def check_invariants(self, opt=None): raise NotImplementedError
     def to_dense_module(self): raise NotImplementedError
@@ -157,12 +164,24 @@ def connections(model):
     "The number of connections in `model`'s sparse layers."
     return sum(layer_connections(model))
 
+def n_parameters(model, trainable=False):
+    "The numbers `model` learns (only those that train if `trainable`): each sparse layer's connections and bias, other parameters whole."
+    layers = sparse_layers(model)
+    owned = {id(p) for l in layers for p in l.parameters(recurse=False)}
+    rest = sum(p.numel() for p in model.parameters() if id(p) not in owned and (p.requires_grad or not trainable))
+    return rest + sum(l.n_parameters for l in layers if not (trainable and l.frozen))
+
 # %% ../nbs/02_sparse.ipynb #85d3879c
 def sparsity_summary(model):
-    "A table (list of dicts) of every sparse layer: name, type, weight shape, connections, possible, density, frozen."
-    return [dict(layer=i, name=n, type=type(l).__name__, shape=tuple(l.weight_shape), connections=l.n_connections,
-                 possible=l.size, density=round(l.density, 6), frozen=l.frozen)
-            for i, (n, l) in enumerate(named_sparse_layers(model))]
+    "A table (list of dicts) of every sparse layer: name, type, weight shape, connections, possible, density, frozen, torch_pruned."
+    rows = []
+    for i, (n, l) in enumerate(named_sparse_layers(model)):
+        kept = torch_pruned_mask(l)           # torch.nn.utils.prune on top: count what it keeps
+        count = l.n_connections if kept is None else int(kept.sum())
+        rows.append(dict(layer=i, name=n, type=type(l).__name__, shape=tuple(l.weight_shape), connections=count,
+                         possible=l.size, density=round(count / max(1, l.size), 6), frozen=l.frozen,
+                         torch_pruned=kept is not None))
+    return rows
 
 def _skipped_rows(model):
     "A line for each layer that `sparsify` skipped (`model._bmsa_skipped`: name -> why) and that is still dense."
@@ -181,11 +200,45 @@ def format_sparsity_summary(model):
     lines = [f"{'layer':>5}  {'name':<14} {'type':<14} {'shape':<18} {'connections':>12} {'possible':>12} {'density':>8}"]
     for r in rows:
         lines.append(f"{r['layer']:>5}  {r['name'][:14]:<14} {r['type']:<14} {str(r['shape']):<18} "
-                     f"{r['connections']:>12,} {r['possible']:>12,} {r['density']:>8.2%}" + ("  frozen" if r['frozen'] else ""))
+                     f"{r['connections']:>12,} {r['possible']:>12,} {r['density']:>8.2%}" + ("  frozen" if r['frozen'] else "")
+                     + ("  torch-pruned" if r['torch_pruned'] else ""))
     n, size = sum(r['connections'] for r in rows), sum(r['possible'] for r in rows)
     lines.append(f"{'total':>5}  {'':<14} {'':<14} {'':<18} {n:>12,} {size:>12,} {n / max(1, size):>8.2%}")
     lines += _skipped_rows(model)
     return "\n".join(lines)
+
+# %% ../nbs/02_sparse.ipynb #335272be
+def _torch_pruning_hook(layer):
+    "The `torch.nn.utils.prune` hook on `layer`'s connection parameter, or None."
+    from torch.nn.utils import prune
+    return next((h for h in layer._forward_pre_hooks.values() if isinstance(h, prune.BasePruningMethod)
+                 and getattr(layer, h._tensor_name) is layer.connection_parameter()), None)
+
+def torch_pruned_mask(layer):
+    "The connections of `layer` that `torch.nn.utils.prune` keeps, as a dense boolean mask (None if it is not applied)."
+    hook = _torch_pruning_hook(layer)
+    if hook is None: return None
+    return layer.dense_view(getattr(layer, hook._tensor_name + '_mask')).bool() & layer.dense_mask()
+
+def check_not_torch_pruned(model):
+    "Refuse a model whose sparse layers carry `torch.nn.utils.prune`'s re-parametrisation."
+    pruned = [n or 'the model' for n, l in named_sparse_layers(model) if _torch_pruning_hook(l) is not None]
+    if pruned:
+        raise ValueError(f"Layer(s) {', '.join(pruned)} are pruned with torch.nn.utils.prune on top of their sparse "
+                         "topology, which bmsa cannot evolve or convert. Make that pruning part of the topology first: "
+                         "`bmsa.sparse.absorb_torch_pruning(model)`.")
+
+@torch.no_grad()
+def absorb_torch_pruning(model, opt=None):
+    "Make `torch.nn.utils.prune`'s pruning of `model`'s sparse layers permanent and remove the pruned connections."
+    from torch.nn.utils import prune
+    for layer in sparse_layers(model):
+        hook = _torch_pruning_hook(layer)
+        if hook is None: continue
+        kept = torch_pruned_mask(layer)
+        prune.remove(layer, hook._tensor_name)
+        layer.connection_view(opt).remove((layer.dense_mask() & ~kept).view(-1).nonzero().squeeze(1))
+    return model
 
 # %% ../nbs/02_sparse.ipynb #0b3822be
 def optimizer_state(opt, param):

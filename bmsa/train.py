@@ -129,7 +129,7 @@ def _apply_dropout_setting(model, settings):
 def learner_for(settings):
     "Build the learner of a run from its settings (`paper_learner` seeds everything with the run's seed)."
     from bmsa.models import paper_learner
-    learn = paper_learner(settings['dataset'], cbs=sparse_training_callback(**settings), path=settings['data'],
+    learn = paper_learner(settings['dataset'], cbs=sparse_training_callback(**settings), data=settings['data'],
                           bs=settings['bs'], lr=settings['lr'], n_train=settings['n_train'], n_valid=settings['n_valid'],
                           seed=settings['seed'], init=model_inits.get(settings['init'], 'torch'),
                           standardize=settings['standardize'], augment=settings['augment'],

@@ -6,7 +6,12 @@ used to do something other than what it looked like.
 2. a new callback of the same rule in each `fit` continues the rule (pending update, generator, history), as one
    callback across the fits does; another rule must say `takeover=True`;
 3. layers whose weights do not train (`requires_grad_(False)`, fastai's `freeze`) keep their topology;
-4. AccSET and BMSA can hold each layer's connection count (`hold_sparsity=True`) instead of growing θ·Δ.
+4. AccSET and BMSA can hold each layer's connection count (`hold_sparsity=True`) instead of growing θ·Δ;
+5. `learn.summary()` and `n_parameters` count what a sparse model learns (connections and biases) on both backends;
+6. a trained sparse model exports: `to_csr` (CSR weights a plain PyTorch model uses, traced by `torch.export`) and
+   `to_dense` (ONNX, where onnx is installed);
+9. a percentage accuracy is refused before epoch 0 trains; `paper_learner(path=)` is fastai's `Learner.path`;
+   `torch.nn.utils.prune` on top is counted by the summary, refused by the rules, and absorbed on request.
 
 Small synthetic models: `pytest tests/test_workflows.py -q` takes seconds.
 """
@@ -185,3 +190,81 @@ def test_hold_sparsity(rule):
     grown = synthetic_learner(model=mlp(), cbs=rule(sparsity=0.95, seed=0))
     fit(grown, 5)
     assert sum(layer_connections(grown.model)) > sum(start)
+
+# --- 5. summary and parameter counts -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('backend', ['masked', 'sparse'])
+def test_summary_counts_connections_and_biases(backend):
+    from bmsa.sparse import connections, n_parameters
+    learn = synthetic_learner(model=mlp(), cbs=SET(sparsity=0.8, seed=0, backend=backend))
+    fit(learn, 2)
+    learned = connections(learn.model) + 64 + 4                                  # the weights kept, and the biases
+    assert n_parameters(learn.model) == learned < 20 * 64 + 64 * 4 + 64 + 4
+    with learn.no_bar(): text = learn.summary()
+    assert f'Total params: {learned:,}' in text and f'Total trainable params: {learned:,}' in text, text
+    sparse_layers(learn.model)[0].requires_grad_(False)
+    with learn.no_bar(): text = learn.summary()
+    first = sparse_layers(learn.model)[0].n_connections + 64
+    assert f'Total non-trainable params: {first:,}' in text and n_parameters(learn.model, trainable=True) == learned - first
+
+# --- 6. export and sparse inference --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('backend', ['masked', 'sparse'])
+def test_trained_model_exports_with_csr_weights(backend, tmp_path):
+    from bmsa.compressed import to_csr
+    learn = synthetic_learner(model=mlp(), cbs=SET(sparsity=0.8, seed=0, backend=backend))
+    fit(learn, 2)
+    model, x = learn.model.eval(), torch.randn(16, 20)
+    expected = model(x).detach()
+    sparse_copy = to_csr(model)
+    assert [l.weight.layout for l in sparse_copy if isinstance(l, nn.Linear)] == [torch.sparse_csr] * 2
+    assert sparse_copy[0].weight._nnz() <= sparse_layers(model)[0].n_connections
+    torch.testing.assert_close(sparse_copy(x), expected)
+    torch.save(sparse_copy.state_dict(), tmp_path / 'weights.pt')
+    plain = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 4)).eval()    # no bmsa class in sight
+    plain.load_state_dict(torch.load(tmp_path / 'weights.pt', weights_only=True), assign=True)
+    torch.testing.assert_close(plain(x), expected)
+    program = torch.export.export(sparse_copy, (x,))
+    torch.testing.assert_close(program.module()(x), expected)
+
+def test_trained_model_exports_to_onnx(tmp_path):
+    pytest.importorskip('onnx')
+    from bmsa.compressed import to_dense
+    learn = synthetic_learner(model=mlp(), cbs=SET(sparsity=0.8, seed=0, backend='sparse'))
+    fit(learn, 1)
+    torch.onnx.export(to_dense(learn.model.eval()), (torch.randn(2, 20),), tmp_path / 'model.onnx', dynamo=False)
+    assert (tmp_path / 'model.onnx').stat().st_size > 0
+
+# --- 9. smaller surprises ------------------------------------------------------------------------------------------
+
+def test_percentage_accuracy_is_refused_before_training():
+    from fastai.metrics import accuracy as share
+    def accuracy(inp, targ): return 100 * share(inp, targ)
+    learn = synthetic_learner(model=mlp(), metrics=accuracy, cbs=AccSET(sparsity=0.8, seed=0))
+    before = copy.deepcopy(learn.model.state_dict())
+    with pytest.raises(ValueError, match='0.83, not 83'): fit(learn, 1)
+    assert not learn.recorder.values
+    assert all(torch.equal(before[k], v) for k, v in learn.model.state_dict().items())
+
+def test_paper_learner_path_is_fastai_path(tmp_path):
+    from bmsa.models import paper_learner
+    from bmsa.test_utils import synthetic_dls
+    learn = paper_learner('fashion_mnist', dls=synthetic_dls(seed=0), path=tmp_path)
+    assert learn.path == tmp_path
+    with pytest.raises(ValueError, match='`data`'): paper_learner('fashion_mnist', dls=synthetic_dls(seed=0), data=tmp_path)
+
+def test_torch_pruning_on_top_is_counted_refused_and_absorbed():
+    from torch.nn.utils import prune
+    from bmsa.sparse import absorb_torch_pruning, connections
+    learn = synthetic_learner(model=mlp(), cbs=SET(sparsity=0.5, seed=0))
+    fit(learn, 1)
+    layer = sparse_layers(learn.model)[0]
+    prune.l1_unstructured(layer, 'weight', amount=0.9)
+    kept = int((layer.weight != 0).sum())
+    assert kept < layer.n_connections and sparsity_summary(learn.model)[0]['connections'] == kept
+    assert 'torch-pruned' in format_sparsity_summary(learn.model).splitlines()[1]
+    with pytest.raises(ValueError, match='absorb_torch_pruning'): fit(learn, 1)
+    absorb_torch_pruning(learn.model, learn.opt)
+    assert layer.n_connections == kept and not hasattr(layer, 'weight_orig')
+    fit(learn, 2)
+    assert connections(learn.model) == kept + sparse_layers(learn.model)[1].n_connections    # SET keeps the counts
