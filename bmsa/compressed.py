@@ -700,7 +700,7 @@ def to_masked_backend(model, opt=None):
     check_not_torch_pruned(model)
     return _replace_modules(model, lambda m: masked_from_sparse(m, opt) if isinstance(m, SparseLinear) else None)
 
-# %% ../nbs/02b_compressed.ipynb #61b702cd
+# %% ../nbs/02b_compressed.ipynb #e2942730
 def _plain_copy(model, plain_layer):
     "A copy of `model` with `plain_layer(m)` for each sparse layer `m` and `nn.Dropout` for `FastDropout`."
     def convert(m):

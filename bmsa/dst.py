@@ -76,7 +76,7 @@ class ConnectionCount(Metric):
     @property
     def name(self): return 'connections'
 
-# %% ../nbs/03_dst.ipynb #e6ed8818
+# %% ../nbs/03_dst.ipynb #e4fb54f3
 _fastai_layer_info = fastai.callback.hook.layer_info
 
 def sparse_layer_info(learn, *xb):
@@ -95,7 +95,7 @@ class DynamicSparseTraining(Callback):
 
     def __init__(self, epsilon=None, zeta=paper_defaults['zeta'], seed=None, new_weight_std=0., init=None,
                  accuracy_metric='accuracy', backend=None, sparsity=None, distribution='erdos_renyi', layers='all',
-                 conv=False, evolve='all', fast_dropout=False, takeover=False):
+                 conv=False, evolve='all', fast_dropout=False, takeover=False, final_prune=False):
         if epsilon is not None: epsilon = check_epsilon(epsilon)
         if epsilon is not None and sparsity is not None:
             raise ValueError("Give either epsilon (SET's Erdős–Rényi ε) or sparsity (the share of absent connections), not both.")
@@ -116,6 +116,10 @@ class DynamicSparseTraining(Callback):
             raise ValueError(f"takeover must be True or False (True drops the rule memory that the model carries from "
                              f"another callback and starts afresh); got {_shown(takeover)}.")
         takeover = bool(takeover)
+        if not isinstance(final_prune, (bool, np.bool_)):
+            raise ValueError(f"final_prune must be True or False (True prunes once more, without growing, when a fit "
+                             f"ends: Algorithm 1, line 15); got {_shown(final_prune)}.")
+        final_prune = bool(final_prune)
         std = real_number(new_weight_std)
         if std is None or not math.isfinite(std) or std < 0:
             raise ValueError(f"new_weight_std must be a finite number ≥ 0 (0 starts new connections at weight 0); "
@@ -158,12 +162,18 @@ class DynamicSparseTraining(Callback):
 @patch
 def update_layer(self:DynamicSparseTraining, connections, accuracy=None):
     "Prune, then grow, one layer; return the removed and the added positions."
-    removed = self.prune(connections)
-    connections.remove(removed)
+    removed = self.prune_layer(connections)
     n = max(0, min(int(self.grow_count(connections, len(removed), accuracy)), connections.size - len(connections)))
     added = self.choose_growth(connections, n, accuracy)
     connections.add(added, self.new_weights(len(added)))
     return removed, added
+
+@patch
+def prune_layer(self:DynamicSparseTraining, connections):
+    "Remove the connections that the rule prunes from one layer; return their positions."
+    removed = self.prune(connections)
+    connections.remove(removed)
+    return removed
 
 @patch
 def evolving_layers(self:DynamicSparseTraining):
@@ -179,8 +189,8 @@ def evolving_layers(self:DynamicSparseTraining):
     return [(n, l) for n, l in chosen if not l.frozen]
 
 @patch
-def update_topology(self:DynamicSparseTraining, accuracy=None, epoch=None):
-    "Update every evolving sparse layer of the model and record what changed in `history`."
+def update_topology(self:DynamicSparseTraining, accuracy=None, epoch=None, grow=True):
+    "Update every evolving sparse layer of the model (prune only if not `grow`) and record what changed in `history`."
     evolving = self.evolving_layers()
     for name, layer in evolving:
         if not torch.isfinite(layer.connection_view().weights()).all():
@@ -189,9 +199,9 @@ def update_topology(self:DynamicSparseTraining, accuracy=None, epoch=None):
     layers = []
     for name, layer in evolving:
         view = layer.connection_view(getattr(self.learn, 'opt', None))
-        removed, added = self.update_layer(view, accuracy)
+        removed, added = self.update_layer(view, accuracy) if grow else (self.prune_layer(view), ())
         layers.append(dict(name=name, removed=len(removed), added=len(added), connections=len(view)))
-    self.history.append(dict(epoch=epoch, accuracy=accuracy, layers=layers))
+    self.history.append(dict(epoch=epoch, accuracy=accuracy, layers=layers, **({} if grow else dict(final_prune=True))))
     assert_same_topology(self.learn.model)          # several processes: every rank must hold the same topology
     refresh_data_parallel(self.learn)               # a compressed layer that grew changed shape: DDP must follow
 
@@ -264,8 +274,17 @@ def after_epoch(self:DynamicSparseTraining):
 def after_fit(self:DynamicSparseTraining):
     "Leave the rule memory on the model and print the per-layer summary after a fit that trained (not `lr_find`, `validate` or `predict`)."
     if not getattr(self, 'fit_trained', False): return
+    if self.final_prune: self.prune_once_more()
     self.leave_memory()
     if self.learn.logger is not noop: print(format_sparsity_summary(self.learn.model))
+
+@patch
+def prune_once_more(self:DynamicSparseTraining):
+    "Apply the pending update as a prune without growth (`final_prune`); return whether there was one."
+    if self.pending is None: return False
+    pending, self.pending = self.pending, None
+    self.update_topology(pending['accuracy'], epoch=pending['epoch'], grow=False)
+    return True
 
 @patch
 def _accuracy_index(self:DynamicSparseTraining):

@@ -114,6 +114,9 @@ class RigL(DynamicSparseTraining):
                              f"e.g. 0.75; got {end_fraction!r}.")
         if end_step is not None: check_positive_int(end_step, 'end_step (T_end)', 'the step at which updates stop (or None: end_fraction)')
         check_positive_int(chunk_size, 'chunk_size', 'the number of gradient values computed at a time')
+        if kwargs.get('final_prune'):
+            raise ValueError("final_prune is for the rules that update between epochs (SET, AccSET, BMSA); RigL updates "
+                             "every ΔT steps and stops at end_step, so leave it False.")
         super().__init__(**kwargs)
         self.alpha, self.delta_t, self.end_fraction, self.end_step, self.chunk_size = alpha, delta_t, end_fraction, end_step, chunk_size
         self.step, self.stop_step, self.fraction = 0, end_step, None

@@ -11,8 +11,8 @@ __all__ = ['TEMPORARY_MARK', 'NOFOLLOW', 'CHECKPOINT_FORMAT', 'RunError', 'check
            'previous_checkpoint_path', 'has_checkpoint', 'plain', 'checkpoint_bytes', 'sealed', 'write_checkpoint',
            'save_checkpoint', 'CheckpointError', 'check_checkpoint', 'read_checkpoint', 'load_checkpoint',
            'convert_checkpoint', 'is_locked', 'results_without_checkpoint', 'stored_state', 'run_state', 'RunFolder',
-           'log_text', 'write_log', 'read_log', 'summarise', 'summary_text', 'write_summary', 'repair_run_files',
-           'RunInterrupted', 'duration', 'RunProgress', 'PrintTable']
+           'final_prune_count', 'log_text', 'write_log', 'read_log', 'summarise', 'summary_text', 'write_summary',
+           'repair_run_files', 'RunInterrupted', 'duration', 'RunProgress', 'PrintTable']
 
 # %% ../nbs/07_runs.ipynb #e6f6043f
 import csv, errno, hashlib, io, json, math, os, pickle, random, sys, tempfile, time
@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from fastai.callback.core import Callback
 from fastai.torch_core import get_model   # issue 13: checkpoints hold the model without its DDP wrapper
-from .sparse import layer_connections
+from .sparse import layer_connections, connections
 from .dst import DynamicSparseTraining
 
 # %% ../nbs/07_runs.ipynb #d7269094
@@ -402,7 +402,12 @@ class RunFolder(Callback):
         for i in range(self.compacted, len(losses)): losses[i] = float(losses[i])
         self.compacted = len(losses)
     def after_fit(self):
-        if self.rows: write_summary(self.folder, self.rows)
+        if self.rows: write_summary(self.folder, self.rows, final_prune_count(self.learn))
+
+def final_prune_count(learn):
+    "The connections of `learn`'s model if its sparse-training callback has just pruned once more (`final_prune`), else None."
+    pruned = any(cb.history and cb.history[-1].get('final_prune') for cb in _dst_callbacks(learn))
+    return connections(learn.model) if pruned else None
 
 def _plain(v): return float(v) if isinstance(v, (float, np.floating, torch.Tensor)) else v
 
@@ -423,25 +428,28 @@ def read_log(path):
 
 def _finite(v): return v if isinstance(v, (int, str)) or v is None or (isinstance(v, float) and math.isfinite(v)) else None
 
-def summarise(rows):
-    "Best and final accuracy, final losses and connections of a run's log rows (non-finite values become None)."
+def summarise(rows, final_prune_connections=None):
+    "Best and final accuracy, final losses and connections of a run's log rows (non-finite values become None), and the connections after a final prune if there was one."
     scored = [r for r in rows if _finite(r.get('accuracy')) is not None]
     best, last = max(scored, key=lambda r: r['accuracy']) if scored else {}, rows[-1]
     summary = dict(epochs=len(rows), final_accuracy=last.get('accuracy'), max_accuracy=best.get('accuracy'),
                    max_accuracy_epoch=best.get('epoch'), final_valid_loss=last.get('valid_loss'),
                    final_train_loss=last.get('train_loss'), final_connections=last.get('connections'),
                    seconds=round(sum(r.get('seconds') or 0 for r in rows), 1))
+    if final_prune_connections is not None: summary['connections_after_final_prune'] = final_prune_connections
     return {k: _finite(v) for k, v in summary.items()}
 
-def summary_text(rows): return json.dumps(summarise(rows), indent=2, allow_nan=False)
+def summary_text(rows, final_prune_connections=None):
+    return json.dumps(summarise(rows, final_prune_connections), indent=2, allow_nan=False)
 
-def write_summary(folder, rows):
+def write_summary(folder, rows, final_prune_connections=None):
     "Write `folder`/summary.json for the log `rows`, atomically, as strict JSON."
-    atomic_write_text(Path(folder) / 'summary.json', summary_text(rows))
+    atomic_write_text(Path(folder) / 'summary.json', summary_text(rows, final_prune_connections))
 
-def repair_run_files(folder, rows, finished):
+def repair_run_files(folder, rows, finished, final_prune_connections=None):
     "Rewrite `folder`'s log.csv (and summary.json, if `finished`) from a checkpoint's log `rows`; return what changed."
-    expected = {'log.csv': log_text(rows), **({'summary.json': summary_text(rows)} if finished else {})}
+    expected = {'log.csv': log_text(rows),
+                **({'summary.json': summary_text(rows, final_prune_connections)} if finished else {})}
     changed = []
     for name, text in expected.items():
         path = Path(folder) / name

@@ -207,7 +207,7 @@ def format_sparsity_summary(model):
     lines += _skipped_rows(model)
     return "\n".join(lines)
 
-# %% ../nbs/02_sparse.ipynb #335272be
+# %% ../nbs/02_sparse.ipynb #a317462d
 def _torch_pruning_hook(layer):
     "The `torch.nn.utils.prune` hook on `layer`'s connection parameter, or None."
     from torch.nn.utils import prune

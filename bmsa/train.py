@@ -9,7 +9,7 @@ __all__ = ['methods', 'common_settings', 'renamed_settings', 'model_inits', 'cal
            'optional_settings', 'setting_rules', 'stop_signals', 'sparse_training_callback', 'with_protocol',
            'check_threads', 'check_settings', 'learner_for', 'callback_options', 'check_options', 'parse_option',
            'signals_held', 'stop_signals_interrupt', 'train', 'read_config', 'restored_learner', 'resume', 'run_model',
-           'parse_option_arg', 'parser', 'run', 'main']
+           'final_prune_connections', 'parse_option_arg', 'parser', 'run', 'main']
 
 # %% ../nbs/07a_train.ipynb #6b808a40
 import argparse, ast, errno, inspect, json, math, os, signal, sys, threading, time
@@ -312,7 +312,8 @@ def resume(run_dir, threads=None, show_progress=True, **overrides):
     from bmsa.distributed import is_main_process, follow_resume   # issue 13: rank 0 owns the folder, the others read it
     if not is_main_process(): return follow_resume(run_dir, threads, show_progress, epochs=epochs)
     from bmsa.runs import (RunLock, RunError, RunFolder, load_checkpoint, has_checkpoint, checkpoint_path, check_inside,
-                           remove_stale_temporaries, repair_run_files, results_without_checkpoint, atomic_write_text)
+                           remove_stale_temporaries, repair_run_files, results_without_checkpoint, atomic_write_text,
+                           final_prune_count)
     with RunLock(run_dir):
         remove_stale_temporaries(run_dir)
         check_inside(run_dir, checkpoint_path(run_dir))      # `checkpoints` must be a real folder of the run
@@ -333,7 +334,9 @@ def resume(run_dir, threads=None, show_progress=True, **overrides):
         if threads: torch.set_num_threads(threads)
         learn = restored_learner(config, state)
         if done == epochs:
-            changed = repair_run_files(run_dir, state['log'], finished=True)
+            final = next((cb for cb in learn.cbs if getattr(cb, 'final_prune', False) and cb.prune_once_more()), None)
+            changed = repair_run_files(run_dir, state['log'], finished=True,
+                                       final_prune_connections=final_prune_count(learn) if final else None)
             print(f"{run_dir} is finished ({done} of {epochs} epochs); nothing to resume" +
                   (f"; rewrote {' and '.join(changed)} from its checkpoint." if changed else "."))
             return learn
@@ -366,6 +369,16 @@ def run_model(run_dir):
     learn = Learner(None, model, loss_func=noop, cbs=sparse_training_callback(**config))   # no data
     learn.model.load_state_dict(state['model'])
     return _apply_dropout_setting(learn.model, config), state['epoch']
+
+# %% ../nbs/07a_train.ipynb #d84dc51e
+def final_prune_connections(run_dir):
+    "Each sparse layer's connections in run folder `run_dir` after one more prune without growth (Algorithm 1, line 15)."
+    from bmsa.runs import load_checkpoint
+    from bmsa.sparse import layer_connections
+    learn = restored_learner(read_config(run_dir), load_checkpoint(run_dir))
+    for cb in learn.cbs:
+        if hasattr(cb, 'prune_once_more'): cb.prune_once_more()
+    return layer_connections(learn.model)
 
 # %% ../nbs/07a_train.ipynb #768da7a4
 def parse_option_arg(text):
