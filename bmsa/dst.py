@@ -9,7 +9,7 @@ __all__ = ['check_zeta', 'check_seed', 'check_evolve', 'check_accuracy', 'Connec
            'DynamicSparseTraining']
 
 # %% ../nbs/03_dst.ipynb #cef10b51
-import math, uuid
+import math, time, uuid
 import numpy as np
 import torch
 from torch import nn
@@ -130,6 +130,7 @@ class DynamicSparseTraining(Callback):
                              f"rises as the model improves), e.g. 'accuracy'; {accuracy_metric!r} is not one.")
         store_attr()
         self.history, self._generator, self.pending, self.epochs_trained = [], None, None, 0
+        self.update_seconds = 0.                # wall time spent in topology updates (not saved: it is the machine's)
         self._owner = uuid.uuid4().hex          # which callback left the rule memory that a model carries
 
     @property
@@ -191,6 +192,7 @@ def evolving_layers(self:DynamicSparseTraining):
 @patch
 def update_topology(self:DynamicSparseTraining, accuracy=None, epoch=None, grow=True):
     "Update every evolving sparse layer of the model (prune only if not `grow`) and record what changed in `history`."
+    start = time.perf_counter()
     evolving = self.evolving_layers()
     for name, layer in evolving:
         if not torch.isfinite(layer.connection_view().weights()).all():
@@ -204,6 +206,7 @@ def update_topology(self:DynamicSparseTraining, accuracy=None, epoch=None, grow=
     self.history.append(dict(epoch=epoch, accuracy=accuracy, layers=layers, **({} if grow else dict(final_prune=True))))
     assert_same_topology(self.learn.model)          # several processes: every rank must hold the same topology
     refresh_data_parallel(self.learn)               # a compressed layer that grew changed shape: DDP must follow
+    self.update_seconds += time.perf_counter() - start
 
 # %% ../nbs/03_dst.ipynb #39a4574c
 @patch

@@ -372,6 +372,8 @@ class RunFolder(Callback):
         if self.smooth_loss_state is not None:   # the Recorder reset it in its before_fit
             self.recorder.smooth_loss.count, self.recorder.smooth_loss.val = self.smooth_loss_state
         self.compacted = 0
+        dst = _dst_callbacks(self.learn)
+        self.seen = (len(dst[0].history), dst[0].update_seconds) if dst else None
     def before_epoch(self):
         self.epoch_start = time.time()
     def after_epoch(self):
@@ -381,6 +383,7 @@ class RunFolder(Callback):
         # per layer, the topology this epoch trained with: the update ran when training started (before_train), so
         # counting at before_epoch would give the previous epoch's topology beside this one's total
         row.update({f'connections_{i}': n for i, n in enumerate(layer_connections(self.learn.model))})
+        row.update(self.update_cost())
         row['seconds'] = round(time.time() - self.epoch_start, 3)
         try: check_finite(row, self.learn.model, epoch, lr=self.learn.opt.hypers[-1].get('lr'))
         except TrainingDiverged as e:
@@ -391,6 +394,12 @@ class RunFolder(Callback):
         write_log(self.folder / 'log.csv', self.rows)
         self.latest = (epoch + 1, checkpoint_bytes(self.learn, epoch + 1, self.rows, self.settings))
         if (self.epoch + 1) % self.checkpoint_every == 0 or self.epoch == self.n_epoch - 1: self.save_latest()
+    def update_cost(self):
+        "The topology updates since the last row, and their wall time (columns `updates`, `update_seconds`)."
+        dst = _dst_callbacks(self.learn)
+        if not dst: return {}
+        seen, self.seen = self.seen, (len(dst[0].history), dst[0].update_seconds)
+        return dict(updates=self.seen[0] - seen[0], update_seconds=round(self.seen[1] - seen[1], 4))
     def save_latest(self):
         "Write the checkpoint of the last finished epoch if it is not on disk yet; return the number of epochs on disk."
         if self.latest is not None:

@@ -43,17 +43,20 @@ def sparse_training_callback(method, **settings):
     names = renamed_settings.get(method, {})
     s['init'] = callback_inits.get(s['init'], s['init'])
     cls = getattr(import_module(module), name)
-    options = check_options(cls, s.get('options') or {}, taken=[names.get(k, k) for k in common_settings + extra])
-    return cls(**{names.get(k, k): s[k] for k in common_settings + extra}, **options)
+    given = {names.get(k, k): s[k] for k in common_settings + extra}
+    if s.get('sparsity') is not None: given.pop('epsilon'); given['sparsity'] = s['sparsity']   # the budget as a sparsity
+    if s.get('model') == 'cnn': given['conv'] = True                    # every layer of the CNN is sparse
+    return cls(**given, **check_options(cls, s.get('options') or {}, taken=list(given)))
 
 # %% ../nbs/07a_train.ipynb #d6062ba1
 P = paper_defaults
 default_settings = dict(dataset='fashion_mnist', method='bmsa', epochs=3, epsilon=P['epsilon'], zeta=P['zeta'], k=P['k'],
                         target='dense', lr=P['lr'], bs=P['batch_size'], seed=0, n_train=None, n_valid=None,
                         checkpoint_every=5, data=None, topology_every=0, backend='masked', init='kaiming', fast_dropout=False,
-                        protocol=None, augment=False, standardize='channel', layers='all', reset_momentum=False, options={})
+                        protocol=None, augment=False, standardize='channel', layers='all', reset_momentum=False, options={},
+                        model='mlp', sparsity=None)
 optional_settings = ('topology_every', 'backend', 'init', 'fast_dropout',   # added after the first runs: older config.json files lack them
-                     'protocol', 'augment', 'standardize', 'layers', 'reset_momentum', 'options')
+                     'protocol', 'augment', 'standardize', 'layers', 'reset_momentum', 'options', 'model', 'sparsity')
 
 def _whole(v, low): return isinstance(v, int) and not isinstance(v, bool) and v >= low
 def _number(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
@@ -78,6 +81,8 @@ setting_rules = dict(   # setting: (test, what it must be)
     standardize=(lambda v: v in ('channel', 'feature'), "'channel' or 'feature'"),
     layers=(lambda v: v in ('all', 'hidden'), "'all' or 'hidden' (the output layer dense and static)"),
     options=(lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v), "a dict of the callback's keywords"),
+    model=(lambda v: v in ('mlp', 'cnn'), "'mlp' (the paper's) or 'cnn' (bmsa.models.small_cnn)"),
+    sparsity=(lambda v: v is None or (_number(v) and 0 < v < 1), "a share in (0, 1) of absent connections, or None for ε"),
 )
 
 def with_protocol(settings):
@@ -109,6 +114,9 @@ def check_settings(settings, source=None):
         if s[name] is not None and s[name] < n_classes:
             raise ValueError(f"{where}{name} must be at least {n_classes}, one sample of each class of {s['dataset']} "
                              f"(or left out for all); got {s[name]!r}.")
+    if s['model'] == 'cnn' and s['init'] == 'glorot':
+        raise ValueError(f"{where}init 'glorot' is drawn where the paper's MLP is built; the CNN keeps PyTorch's initialisation "
+                         "and is re-drawn on the sparse fan-in: use --init kaiming or lecun with --model cnn.")
     if s['method'] == 'dense' and s['options']:
         raise ValueError(f"{where}options set a sparse-training callback's keywords; a dense run has none. Leave --opt out "
                          "for --method dense.")
@@ -133,7 +141,7 @@ def learner_for(settings):
                           bs=settings['bs'], lr=settings['lr'], n_train=settings['n_train'], n_valid=settings['n_valid'],
                           seed=settings['seed'], init=model_inits.get(settings['init'], 'torch'),
                           standardize=settings['standardize'], augment=settings['augment'],
-                          reset_momentum=settings['reset_momentum'])
+                          reset_momentum=settings['reset_momentum'], arch=settings['model'])
     _apply_dropout_setting(learn.model, settings)
     return learn
 
@@ -361,16 +369,16 @@ def run_model(run_dir):
     from fastcore.basics import noop
     from fastai.learner import Learner
     from fastai.torch_core import set_seed
-    from bmsa.models import paper_mlp
+    from bmsa.models import paper_model
     from bmsa.runs import load_checkpoint
     state = load_checkpoint(run_dir)
     set_seed(config['seed'])
-    model = paper_mlp(config['dataset'], init=model_inits.get(config['init'], 'torch'))
+    model = paper_model(config['dataset'], config.get('model', 'mlp'), init=model_inits.get(config['init'], 'torch'))
     learn = Learner(None, model, loss_func=noop, cbs=sparse_training_callback(**config))   # no data
     learn.model.load_state_dict(state['model'])
     return _apply_dropout_setting(learn.model, config), state['epoch']
 
-# %% ../nbs/07a_train.ipynb #d84dc51e
+# %% ../nbs/07a_train.ipynb #b021ada2
 def final_prune_connections(run_dir):
     "Each sparse layer's connections in run folder `run_dir` after one more prune without growth (Algorithm 1, line 15)."
     from bmsa.runs import load_checkpoint
@@ -403,7 +411,9 @@ def parser(explicit_only=False):
     add('--dataset', default=d['dataset'], help="dataset: fashion_mnist, mnist or cifar10")
     add('--method', default=d['method'], choices=list(methods), help="training method")
     add('--epochs', type=int, default=d['epochs'], help="training epochs; with --resume, a larger number extends the run (paper: 1000)")
+    add('--model', default=d['model'], choices=['mlp', 'cnn'], help="the paper's MLP, or a small CNN (bmsa.models.small_cnn, every layer sparse)")
     add('--epsilon', type=float, default=d['epsilon'], help=f"ε, initial Erdős–Rényi sparsity (paper: {P['epsilon']})")
+    add('--sparsity', type=float, default=d['sparsity'], help="instead of ε: the share of absent connections, spread over the layers by Erdős–Rényi(-kernel)")
     add('--zeta', type=float, default=d['zeta'], help=f"ζ, fraction of positive and of negative weights near zero; RigL's initial drop fraction α (paper: {P['zeta']})")
     add('--k', type=float, default=d['k'], help="k of θ and Eq. 2, in (-1, 1) (paper: not given)")
     add('--target', default=d['target'], choices=['dense', 'initial'], help="γ: every possible connection, or the starting count (paper: not given)")
