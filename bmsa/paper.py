@@ -24,3 +24,4 @@ paper_readings = dict(fashion_mnist=dict(k=-0.87), cifar10=dict(k=-0.992))
 
 # %% ../nbs/00a_paper.ipynb #9a273cce
 protocols = {'set-reference': dict(augment=True, standardize='feature', layers='hidden', init='glorot', reset_momentum=True)}
+protocols['set-script'] = dict(protocols['set-reference'], activation='srelu')

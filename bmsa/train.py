@@ -54,9 +54,10 @@ default_settings = dict(dataset='fashion_mnist', method='bmsa', epochs=3, epsilo
                         target='dense', lr=P['lr'], bs=P['batch_size'], seed=0, n_train=None, n_valid=None,
                         checkpoint_every=5, data=None, topology_every=0, backend='masked', init='kaiming', fast_dropout=False,
                         protocol=None, augment=False, standardize='channel', layers='all', reset_momentum=False, options={},
-                        model='mlp', sparsity=None)
+                        model='mlp', sparsity=None, activation='leaky_relu')
 optional_settings = ('topology_every', 'backend', 'init', 'fast_dropout',   # added after the first runs: older config.json files lack them
-                     'protocol', 'augment', 'standardize', 'layers', 'reset_momentum', 'options', 'model', 'sparsity')
+                     'protocol', 'augment', 'standardize', 'layers', 'reset_momentum', 'options', 'model', 'sparsity',
+                     'activation')
 
 def _whole(v, low): return isinstance(v, int) and not isinstance(v, bool) and v >= low
 def _number(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
@@ -83,6 +84,7 @@ setting_rules = dict(   # setting: (test, what it must be)
     options=(lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v), "a dict of the callback's keywords"),
     model=(lambda v: v in ('mlp', 'cnn'), "'mlp' (the paper's) or 'cnn' (bmsa.models.small_cnn)"),
     sparsity=(lambda v: v is None or (_number(v) and 0 < v < 1), "a share in (0, 1) of absent connections, or None for ε"),
+    activation=(lambda v: v in ('leaky_relu', 'srelu'), "'leaky_relu' (the paper's Table 1) or 'srelu' (SET's script)"),
 )
 
 def with_protocol(settings):
@@ -117,6 +119,9 @@ def check_settings(settings, source=None):
     if s['model'] == 'cnn' and s['init'] == 'glorot':
         raise ValueError(f"{where}init 'glorot' is drawn where the paper's MLP is built; the CNN keeps PyTorch's initialisation "
                          "and is re-drawn on the sparse fan-in: use --init kaiming or lecun with --model cnn.")
+    if s['model'] == 'cnn' and s['activation'] != 'leaky_relu':
+        raise ValueError(f"{where}activation chooses the paper MLP's hidden activation; the CNN has ReLU. Leave --activation "
+                         "out with --model cnn.")
     if s['method'] == 'dense' and s['options']:
         raise ValueError(f"{where}options set a sparse-training callback's keywords; a dense run has none. Leave --opt out "
                          "for --method dense.")
@@ -141,7 +146,7 @@ def learner_for(settings):
                           bs=settings['bs'], lr=settings['lr'], n_train=settings['n_train'], n_valid=settings['n_valid'],
                           seed=settings['seed'], init=model_inits.get(settings['init'], 'torch'),
                           standardize=settings['standardize'], augment=settings['augment'],
-                          reset_momentum=settings['reset_momentum'], arch=settings['model'])
+                          reset_momentum=settings['reset_momentum'], arch=settings['model'], activation=settings['activation'])
     _apply_dropout_setting(learn.model, settings)
     return learn
 
@@ -373,12 +378,14 @@ def run_model(run_dir):
     from bmsa.runs import load_checkpoint
     state = load_checkpoint(run_dir)
     set_seed(config['seed'])
-    model = paper_model(config['dataset'], config.get('model', 'mlp'), init=model_inits.get(config['init'], 'torch'))
+    arch = config.get('model', 'mlp')
+    model = paper_model(config['dataset'], arch, init=model_inits.get(config['init'], 'torch'),
+                        **(dict(activation=config.get('activation', 'leaky_relu')) if arch == 'mlp' else {}))
     learn = Learner(None, model, loss_func=noop, cbs=sparse_training_callback(**config))   # no data
     learn.model.load_state_dict(state['model'])
     return _apply_dropout_setting(learn.model, config), state['epoch']
 
-# %% ../nbs/07a_train.ipynb #b021ada2
+# %% ../nbs/07a_train.ipynb #6815bd3a
 def final_prune_connections(run_dir):
     "Each sparse layer's connections in run folder `run_dir` after one more prune without growth (Algorithm 1, line 15)."
     from bmsa.runs import load_checkpoint
@@ -424,6 +431,7 @@ def parser(explicit_only=False):
     add('--standardize', default=d['standardize'], choices=['channel', 'feature'], help="normalise each channel, or each input feature (SET's script)")
     add('--layers', default=d['layers'], choices=['all', 'hidden'], help="which linear layers are sparse and evolve: all, or all but the output layer (SET's script)")
     add('--reset-momentum', action='store_true', default=d['reset_momentum'], help="start each epoch with fresh optimizer state, as SET's script (which re-creates its optimizer every epoch)")
+    add('--activation', default=d['activation'], choices=['leaky_relu', 'srelu'], help="hidden activation: LeakyReLU (the paper's Table 1) or SReLU (SET's script)")
     add('--fast-dropout', action='store_true', default=d['fast_dropout'], help="dropout masks from 16-bit random integers (`FastDropout`): the same dropout, cheaper draws; new runs only")
     add('--lr', type=float, default=d['lr'], help=f"SGD learning rate, momentum {P['momentum']} (paper: {P['lr']})")
     add('--bs', type=int, default=d['bs'], help=f"batch size (paper: {P['batch_size']})")
