@@ -507,7 +507,7 @@ class TensorBatchDL(TfmdDL):
     def __init__(self, dataset, bs=64, shuffle=False, num_workers=0, **kwargs):
         super().__init__(dataset, bs=bs, shuffle=shuffle, num_workers=num_workers, **kwargs)
     def create_batches(self, samps):
-        idxs = torch.tensor(list(samps), dtype=torch.long)
+        idxs = torch.tensor(list(samps), dtype=torch.long).to(self.dataset.x.device)   # one copy an epoch, not one a batch
         for i in range(0, len(idxs), self.bs):
             b = idxs[i:i+self.bs]
             if self.drop_last and len(b) < self.bs: break
