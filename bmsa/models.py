@@ -28,7 +28,7 @@ from .sparse import guard_state_dict_loading
 # %% ../nbs/01_models.ipynb #52f86996
 paper_architectures = paper_defaults['sizes']     # from Table 1's page: one source for the paper's settings
 
-# %% ../nbs/01_models.ipynb #096ab57d
+# %% ../nbs/01_models.ipynb #65a6521f
 class SReLU(nn.Module):
     "S-shaped ReLU (Jin et al., 2016): identity between two learned thresholds, learned slopes outside, per unit."
     def __init__(self, n):
