@@ -505,10 +505,12 @@ def run(argv=None):
         raise SystemExit(f"bmsa-train: error: {e}{'.' if hint else ''}{hint}")
     if getattr(learn.recorder, 'values', None):
         names, values = learn.recorder.metric_names[1:-1], learn.recorder.values[-1]
-        epochs = sum(r.get('seconds') or 0 for r in getattr(learn, 'run_log', []))
+        rows = getattr(learn, 'run_log', [])
+        epochs = sum(r.get('seconds') or 0 for r in rows[len(rows) - len(learn.recorder.values):])   # this command's
+        total = sum(r.get('seconds') or 0 for r in rows)
         print(f"finished in {time.time() - start:.0f} s" +
-              (f" ({epochs:.1f} s in the epochs themselves: summary.json's seconds; the rest loads data and builds the model)"
-               if epochs else "") + ": " +
+              (f" ({epochs:.1f} s in the epochs themselves; the rest loads data and builds the model)" if epochs else "") +
+              (f"; the run's {len(rows)} epochs took {total:.1f} s in all (summary.json's seconds)" if total > epochs else "") + ": " +
               ", ".join(f"{n} {v:.4f}" if isinstance(v, float) else f"{n} {v}" for n, v in zip(names, values)))
         if run_dir or out: print(f"run folder: {run_dir or out}")
     return learn
