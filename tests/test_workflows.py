@@ -256,18 +256,22 @@ def test_paper_learner_path_is_fastai_path(tmp_path):
     assert learn.path == tmp_path
     with pytest.raises(ValueError, match='`data`'): paper_learner('fashion_mnist', dls=synthetic_dls(seed=0), data=tmp_path)
 
-def test_torch_pruning_on_top_is_counted_refused_and_absorbed():
+@pytest.mark.parametrize('backend, name', [('masked', 'weight'), ('sparse', 'values')])
+def test_torch_pruning_on_top_is_counted_refused_and_absorbed(backend, name):
     from torch.nn.utils import prune
-    from bmsa.sparse import absorb_torch_pruning, connections
-    learn = synthetic_learner(model=mlp(), cbs=SET(sparsity=0.5, seed=0))
+    from bmsa.sparse import absorb_torch_pruning, connections, check_sparse_invariants
+    learn = synthetic_learner(model=mlp(), cbs=SET(sparsity=0.5, seed=0, backend=backend))
     fit(learn, 1)
     layer = sparse_layers(learn.model)[0]
-    prune.l1_unstructured(layer, 'weight', amount=0.9)
-    kept = int((layer.weight != 0).sum())
+    prune.l1_unstructured(layer, name, amount=0.9)
+    kept = int((layer.dense_weight() != 0).sum())
+    x = torch.randn(8, 20); before = learn.model.eval()(x).detach()
     assert kept < layer.n_connections and sparsity_summary(learn.model)[0]['connections'] == kept
     assert 'torch-pruned' in format_sparsity_summary(learn.model).splitlines()[1]
     with pytest.raises(ValueError, match='absorb_torch_pruning'): fit(learn, 1)
     absorb_torch_pruning(learn.model, learn.opt)
-    assert layer.n_connections == kept and not hasattr(layer, 'weight_orig')
+    assert layer.n_connections == kept and not hasattr(layer, f'{name}_orig')
+    torch.testing.assert_close(learn.model(x), before)                              # the same function, now as topology
+    check_sparse_invariants(learn.model, learn.opt)
     fit(learn, 2)
     assert connections(learn.model) == kept + sparse_layers(learn.model)[1].n_connections    # SET keeps the counts
