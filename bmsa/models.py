@@ -37,8 +37,9 @@ class SReLU(nn.Module):
         self.t_right, self.a_right = nn.Parameter(5 * torch.rand(n)), nn.Parameter(torch.ones(n))
     def forward(self, x):
         t_right = self.t_left + self.t_right.abs()     # the right threshold stays right of the left one
-        inner = torch.where(x < self.t_left, self.t_left + self.a_left * (x - self.t_left), torch.minimum(x, t_right))
-        return inner + self.a_right * (x - t_right).clamp_min(0)
+        # x, bent by a_l - 1 below t_l and by a_r - 1 above t_r: written with relu, whose backward is several times
+        # faster on the CPU than that of comparisons, `where` or clamps
+        return x - (self.a_left - 1) * torch.relu(self.t_left - x) + (self.a_right - 1) * torch.relu(x - t_right)
 
 # %% ../nbs/01_models.ipynb #00ab7492
 activations = dict(leaky_relu=lambda n, negative_slope: nn.LeakyReLU(negative_slope), srelu=lambda n, negative_slope: SReLU(n))
