@@ -21,7 +21,8 @@ from fastai.learner import Recorder, Metric
 import fastai.callback.progress  # progress bars and the per-epoch table, Learner.no_bar
 import fastai.callback.hook      # Learner.summary
 from .paper import paper_defaults
-from .sparse import (is_sparse, is_sparse_layer, check_not_torch_pruned, sparse_layers, named_sparse_layers, connections, layer_connections, check_epsilon,
+from .sparse import (is_sparse, is_sparse_layer, check_not_torch_pruned, sparse_layers, named_sparse_layers,
+                         connections, layer_connections, check_epsilon,
                          check_sparsity, format_sparsity_summary, real_number, whole_number, _shown)
 from .masked import sparsify, sparse_inits, select_layers, to_backend
 from .distributed import shared_seed, global_accuracy, assert_same_topology, refresh_data_parallel
