@@ -9,8 +9,10 @@ __all__ = ['check_k', 'tunable_sigmoid', 'theta', 'growth_target', 'accuracy_gro
 
 # %% ../nbs/05_accset.ipynb #54def922
 import math
+from fastcore.basics import patch
 import torch
-from .paper import paper_defaults, paper_readings
+from fastcore.meta import delegates
+from .paper import paper_defaults, paper_readings, our_readings
 from .sparse import erdos_renyi_kernel_density
 from .set import SET, random_empty_positions
 
@@ -21,11 +23,13 @@ def check_k(k):
         raise ValueError(f"k shapes the tunable sigmoid of θ (Algorithm 1 line 16) and must be in (-1, 1): at ±1 the "
                          f"curve becomes a step and beyond them its denominator can reach 0. Got {k!r}.")
 
+# %% ../nbs/05_accset.ipynb #2dfd5073
 def tunable_sigmoid(x, k):
     "The normalised tunable sigmoid (x − xk)/(k − 2k|x| + 1), k in (−1, 1)."
     check_k(k)
     return (x - x * k) / (k - abs(x) * 2 * k + 1)
 
+# %% ../nbs/05_accset.ipynb #2ce38310
 def theta(accuracy, k):
     "The fraction θ of the shortfall Δ to regrow at `accuracy` (Algorithm 1, line 16)."
     return 1 - tunable_sigmoid(accuracy, k)
@@ -36,6 +40,7 @@ def growth_target(connections, target, epsilon):
     if target == 'dense': return connections.size
     return round(erdos_renyi_kernel_density(connections.shape, epsilon) * connections.size)
 
+# %% ../nbs/05_accset.ipynb #23caf137
 def accuracy_growth_count(n_connections, gamma, accuracy, k):
     "round_half_up(θ·Δ) with Δ = γ − λ (never negative): Algorithm 1 lines 13–17."
     if accuracy is None: raise ValueError("The growth count θ·Δ needs the epoch's accuracy.")
@@ -43,11 +48,12 @@ def accuracy_growth_count(n_connections, gamma, accuracy, k):
     return math.floor(theta(accuracy, k) * delta + 0.5)
 
 # %% ../nbs/05_accset.ipynb #a80e2d91
+@delegates()
 class AccSET(SET):
     "AccSET: SET's removal, then θ·Δ connections regrown at random, θ falling as the validation accuracy rises."
     needs_accuracy = True
-    def __init__(self, epsilon=None, zeta=paper_defaults['zeta'], k=paper_defaults['k'], target='dense',
-                 count='after_prune', hold_sparsity=False, **kwargs):
+    def __init__(self, k=paper_defaults['k'], target=our_readings['target'], count=our_readings['count'], hold_sparsity=False,
+                 **kwargs):
         check_k(k)
         if not isinstance(hold_sparsity, bool):
             raise ValueError(f"hold_sparsity must be True (grow as many connections as were removed: each layer keeps "
@@ -57,18 +63,21 @@ class AccSET(SET):
                              f"'initial' (the Erdős–Rényi count); got {target!r}.")
         if count not in ('after_prune', 'before_prune'):
             raise ValueError(f"count (when λ of Algorithm 1 line 13 is counted) must be 'after_prune' or 'before_prune'; got {count!r}.")
-        super().__init__(epsilon=epsilon, zeta=zeta, **kwargs)
+        super().__init__(**kwargs)
         self.k, self.target, self.count, self.hold_sparsity = k, target, count, hold_sparsity
 
-    @classmethod
-    def paper(cls, dataset, **kwargs):
-        "The callback with the reading of the paper's unstated settings that fits its numbers on `dataset` (`paper_readings`)."
-        if dataset not in paper_readings:
-            raise ValueError(f"No paper reading for {dataset!r}; the paper's datasets are {list(paper_readings)}.")
-        return cls(**{**paper_readings[dataset], **kwargs})
+# %% ../nbs/05_accset.ipynb #4f70a3f1
+@patch(cls_method=True)
+def paper(cls:AccSET, dataset, **kwargs):
+    "The callback with the reading of the paper's unstated settings that fits its numbers on `dataset` (`paper_readings`)."
+    if dataset not in paper_readings:
+        raise ValueError(f"No paper reading for {dataset!r}; the paper's datasets are {list(paper_readings)}.")
+    return cls(**{**paper_readings[dataset], **kwargs})
 
-    def grow_count(self, connections, removed, accuracy):
-        "θ·Δ (Algorithm 1 lines 13–17), or as many as were removed with `hold_sparsity`."
-        if self.hold_sparsity: return removed
-        n = len(connections) + (removed if self.count == 'before_prune' else 0)
-        return accuracy_growth_count(n, growth_target(connections, self.target, self.init_epsilon), accuracy, self.k)
+# %% ../nbs/05_accset.ipynb #9659e377
+@patch
+def grow_count(self:AccSET, connections, removed, accuracy):
+    "θ·Δ (Algorithm 1 lines 13–17), or as many as were removed with `hold_sparsity`."
+    if self.hold_sparsity: return removed
+    n = len(connections) + (removed if self.count == 'before_prune' else 0)
+    return accuracy_growth_count(n, growth_target(connections, self.target, self.init_epsilon), accuracy, self.k)

@@ -10,15 +10,17 @@ __all__ = ['update_strikes', 'addition_probability', 'normalise', 'eligible_for_
 
 # %% ../nbs/06_bmsa.ipynb #f926a079
 import math
+from fastcore.basics import patch
 import numpy as np
 import torch
-from .paper import paper_defaults
+from fastcore.meta import delegates
+from .paper import paper_defaults, our_readings
 from .sparse import sparse_layers
 from .set import near_zero_candidates
 from .accset import AccSET
 
 # %% ../nbs/06_bmsa.ipynb #14a83ec8
-def update_strikes(strikes, candidates, strikes_to_remove=3):
+def update_strikes(strikes, candidates, strikes_to_remove=paper_defaults['strikes_to_remove']):
     "One epoch of Eq. 1: candidates gain a strike, others reset to 0; return (new strikes, which to remove)."
     strikes = torch.where(candidates, strikes + 1, torch.zeros_like(strikes))
     remove = strikes >= strikes_to_remove
@@ -29,6 +31,7 @@ def addition_probability(removals, accuracy, k):
     "P of Eq. 2: e^(−|k|·D)·(1 + |k|·Acc) for removal counts D."
     return torch.exp(-abs(k) * removals.float()) * (1 + abs(k) * accuracy)
 
+# %% ../nbs/06_bmsa.ipynb #9a169c37
 def normalise(p):
     "N of Eq. 3: min-max normalised P; all ones when every P is equal (no position is worse than another)."
     if p.numel() == 0: return p.float()
@@ -36,7 +39,8 @@ def normalise(p):
     if hi == lo: return torch.ones_like(p)
     return (p - lo) / (hi - lo)
 
-def eligible_for_growth(normalised, median='at_or_above'):
+# %% ../nbs/06_bmsa.ipynb #7a3fa1a4
+def eligible_for_growth(normalised, median=our_readings['median']):
     "Positions allowed to grow: N at or above its median (default), or strictly above it (`median='above'`)."
     m = normalised.median()
     return normalised >= m if median == 'at_or_above' else normalised > m
@@ -51,6 +55,7 @@ def removal_levels(connections):
         levels, counts = torch.cat([torch.zeros(1, dtype=torch.long), levels]), torch.cat([torch.tensor([n_never]), counts])
     return levels, counts
 
+# %% ../nbs/06_bmsa.ipynb #eed02dda
 def removal_counts_at(connections, empty):
     "The removal count D of each of the `empty` positions (0 for those never removed)."
     removed, removals = connections.removed_empty()
@@ -59,7 +64,8 @@ def removal_counts_at(connections, empty):
     d[listed] = removals.long()[torch.searchsorted(removed, empty[listed])]
     return d
 
-def eligible_levels(levels, counts, accuracy, k, median='at_or_above'):
+# %% ../nbs/06_bmsa.ipynb #7c048126
+def eligible_levels(levels, counts, accuracy, k, median=our_readings['median']):
     "Which removal counts are eligible: N(D) at or above (or above) the median of N over all empty positions."
     if len(levels) == 0: return levels.bool()
     normalised = normalise(addition_probability(levels, accuracy, k))
@@ -70,11 +76,11 @@ def eligible_levels(levels, counts, accuracy, k, median='at_or_above'):
     return normalised >= median_value if median == 'at_or_above' else normalised > median_value
 
 # %% ../nbs/06_bmsa.ipynb #4ddb33e2
+@delegates()
 class BMSA(AccSET):
     "Brain-Mimetic Synapse Adjustment: three-strike pruning and growth among the positions removed least often."
-    def __init__(self, epsilon=None, zeta=paper_defaults['zeta'], k=paper_defaults['k'], target='dense',
-                 strikes_to_remove=paper_defaults['strikes_to_remove'], sampling='uniform', median='at_or_above',
-                 growth_k=None, growth='every_update', **kwargs):
+    def __init__(self, strikes_to_remove=paper_defaults['strikes_to_remove'], sampling=our_readings['sampling'],
+                 median=our_readings['median'], growth_k=None, growth=our_readings['growth'], **kwargs):
         if isinstance(strikes_to_remove, bool) or not isinstance(strikes_to_remove, int) or not 1 <= strikes_to_remove <= 255:
             raise ValueError(f"strikes_to_remove must be a whole number from 1 to 255 (the strike counter is 8-bit; the "
                              f"paper's is 3); got {strikes_to_remove!r}.")
@@ -87,70 +93,83 @@ class BMSA(AccSET):
             raise ValueError(f"sampling must be 'uniform' or 'weighted' (by N); got {sampling!r}.")
         if median not in ('at_or_above', 'above'):
             raise ValueError(f"median must be 'at_or_above' or 'above'; got {median!r}.")
-        super().__init__(epsilon=epsilon, zeta=zeta, k=k, target=target, **kwargs)
+        super().__init__(**kwargs)
         self.strikes_to_remove, self.sampling, self.median = strikes_to_remove, sampling, median
-        self.growth_k, self.growth = (k if growth_k is None else growth_k), growth
+        self.growth_k, self.growth = (self.k if growth_k is None else growth_k), growth
 
     def grow_count(self, connections, removed, accuracy):
         "θ·Δ as AccSET; with `growth='after_removal'`, nothing in an update that removed nothing from the layer."
         if self.growth == 'after_removal' and removed == 0: return 0
         return super().grow_count(connections, removed, accuracy)
 
-    def prune(self, connections):
-        "Strike the near-zero connections (Eq. 1); return those with `strikes_to_remove` strikes in a row, counting them in D."
-        positions = connections.positions()
-        candidates = near_zero_candidates(connections.weights(positions), self.zeta)
-        strikes, remove = update_strikes(connections.strikes(positions), candidates, self.strikes_to_remove)
-        connections.set_strikes(positions, strikes)
-        removed = positions[remove]
-        connections.add_removals(removed)
-        return removed
+# %% ../nbs/06_bmsa.ipynb #1ac352cf
+@patch
+def prune(self:BMSA, connections):
+    "Strike the near-zero connections (Eq. 1, ζ or a step schedule's f(t)); return those with `strikes_to_remove` strikes in a row, counting them in D."
+    positions = connections.positions()
+    candidates = near_zero_candidates(connections.weights(positions), self.current_fraction)
+    strikes, remove = update_strikes(connections.strikes(positions), candidates, self.strikes_to_remove)
+    connections.set_strikes(positions, strikes)
+    removed = positions[remove]
+    connections.add_removals(removed)
+    return removed
 
-    def allowed_levels(self, connections, accuracy):
-        "The removal counts D whose empty positions may grow (the median cut), and every level present."
-        levels, counts = removal_levels(connections)
-        return levels[eligible_levels(levels, counts, accuracy, self.growth_k, self.median)], levels
+# %% ../nbs/06_bmsa.ipynb #63e0d82d
+@patch
+def allowed_levels(self:BMSA, connections, accuracy):
+    "The removal counts D whose empty positions may grow (the median cut), and every level present."
+    levels, counts = removal_levels(connections)
+    return levels[eligible_levels(levels, counts, accuracy, self.growth_k, self.median)], levels
 
-    def eligible_positions(self, connections, accuracy):
-        "Every empty position that may grow (lists them all: for small layers, pictures and tests)."
-        allowed, _ = self.allowed_levels(connections, accuracy)
-        empty = connections.empty_positions()
-        return empty[torch.isin(removal_counts_at(connections, empty), allowed.to(empty.device))]
+# %% ../nbs/06_bmsa.ipynb #2bc7162c
+@patch
+def eligible_positions(self:BMSA, connections, accuracy):
+    "Every empty position that may grow (lists them all: for small layers, pictures and tests)."
+    allowed, _ = self.allowed_levels(connections, accuracy)
+    empty = connections.empty_positions()
+    return empty[torch.isin(removal_counts_at(connections, empty), allowed.to(empty.device))]
 
-    def choose_growth(self, connections, n, accuracy):
-        "`n` positions among the eligible ones (all of them if fewer), uniformly or weighted by N."
-        if n == 0: return connections.positions()[:0]
-        if self.sampling == 'weighted': return self._weighted_growth(connections, n, accuracy)
-        allowed, _ = self.allowed_levels(connections, accuracy)
-        removed, removals = connections.removed_empty()
-        listed = removed[torch.isin(removals.long(), allowed.to(removals.device))]   # eligible positions removed before
-        n_never = connections.empty_count() - len(removed) if (allowed == 0).any() else 0
-        n = min(n, len(listed) + n_never)
-        from_listed = self._hypergeometric(len(listed), n_never, n)
-        picked = listed[torch.randperm(len(listed), generator=self.generator)[:from_listed].to(listed.device)]
-        never = connections.sample_empty(n - from_listed, self.generator, exclude=removed)
-        return torch.cat([picked, never])
+# %% ../nbs/06_bmsa.ipynb #d0e2558f
+@patch
+def choose_growth(self:BMSA, connections, n, accuracy):
+    "`n` positions among the eligible ones (all of them if fewer), uniformly or weighted by N."
+    if n == 0: return connections.positions()[:0]
+    if self.sampling == 'weighted': return self._weighted_growth(connections, n, accuracy)
+    allowed, _ = self.allowed_levels(connections, accuracy)
+    removed, removals = connections.removed_empty()
+    listed = removed[torch.isin(removals.long(), allowed.to(removals.device))]   # eligible positions removed before
+    n_never = connections.empty_count() - len(removed) if (allowed == 0).any() else 0
+    n = min(n, len(listed) + n_never)
+    from_listed = self._hypergeometric(len(listed), n_never, n)
+    picked = listed[torch.randperm(len(listed), generator=self.generator)[:from_listed].to(listed.device)]
+    never = connections.sample_empty(n - from_listed, self.generator, exclude=removed)
+    return torch.cat([picked, never])
 
-    def _hypergeometric(self, n_good, n_bad, n_sample):
-        "How many of `n_sample` draws without replacement come from the `n_good` group (seeded by our generator)."
-        if n_good == 0 or n_sample == 0: return 0
-        if n_bad == 0: return n_sample
-        seed = int(torch.randint(0, 2**62, (1,), generator=self.generator))
-        return int(np.random.default_rng(seed).hypergeometric(n_good, n_bad, n_sample))
+# %% ../nbs/06_bmsa.ipynb #094af45b
+@patch
+def _hypergeometric(self:BMSA, n_good, n_bad, n_sample):
+    "How many of `n_sample` draws without replacement come from the `n_good` group (seeded by our generator)."
+    if n_good == 0 or n_sample == 0: return 0
+    if n_bad == 0: return n_sample
+    seed = int(torch.randint(0, 2**62, (1,), generator=self.generator))
+    return int(np.random.default_rng(seed).hypergeometric(n_good, n_bad, n_sample))
 
-    def _weighted_growth(self, connections, n, accuracy):
-        allowed, levels = self.allowed_levels(connections, accuracy)
-        empty = connections.empty_positions()
-        d = removal_counts_at(connections, empty)
-        keep = torch.isin(d, allowed.to(d.device))
-        eligible, d = empty[keep], d[keep].cpu()
-        weights = normalise(addition_probability(levels, accuracy, self.growth_k))[torch.searchsorted(levels, d)]
-        n = min(n, len(eligible))
-        if n == 0: return eligible[:0]
-        return eligible[torch.multinomial(weights.clamp_min(1e-12), n, replacement=False, generator=self.generator).to(eligible.device)]
+# %% ../nbs/06_bmsa.ipynb #e62325bf
+@patch
+def _weighted_growth(self:BMSA, connections, n, accuracy):
+    allowed, levels = self.allowed_levels(connections, accuracy)
+    empty = connections.empty_positions()
+    d = removal_counts_at(connections, empty)
+    keep = torch.isin(d, allowed.to(d.device))
+    eligible, d = empty[keep], d[keep].cpu()
+    weights = normalise(addition_probability(levels, accuracy, self.growth_k))[torch.searchsorted(levels, d)]
+    n = min(n, len(eligible))
+    if n == 0: return eligible[:0]
+    return eligible[torch.multinomial(weights.clamp_min(1e-12), n, replacement=False, generator=self.generator).to(eligible.device)]
 
 # %% ../nbs/06_bmsa.ipynb #1d610f2a
-def show_layer_state(weight, strikes, removals, eligible=None, added=None, axes=None, title=''):
+def show_layer_state(weight, strikes, removals, eligible=None, added=None, axes=None, title='',
+                     strikes_to_remove=paper_defaults['strikes_to_remove']):
     "Draw one layer's weights, strikes, removal counts and growth eligibility as four small heat maps."
     import matplotlib.pyplot as plt                      # only when drawing: the headless CLI never imports pyplot
     if axes is None: _, axes = plt.subplots(1, 4, figsize=(10, 2.2))
@@ -158,7 +177,7 @@ def show_layer_state(weight, strikes, removals, eligible=None, added=None, axes=
     growth = torch.zeros(shape).view(-1)
     if eligible is not None: growth[eligible] = 1
     if added is not None: growth[added] = 2
-    panels = [(weight, 'bwr', -lim, lim, 'weights'), (strikes.float(), 'Oranges', 0, 3, 'strikes'),
+    panels = [(weight, 'bwr', -lim, lim, 'weights'), (strikes.float(), 'Oranges', 0, strikes_to_remove, 'strikes'),
               (removals.float(), 'Purples', 0, max(1., float(removals.max())), 'removals D'),
               (growth.view(shape), 'Greens', 0, 2, 'eligible / grown')]
     for ax, (img, cmap, vmin, vmax, name) in zip(axes, panels):

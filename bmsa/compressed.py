@@ -7,8 +7,8 @@ Docs: https://bmsa-dev.github.io/bmsa/compressed.html.md"""
 # %% auto #0
 __all__ = ['SMALL_RANGE', 'MAX_DENSE_VIEW', 'sample_distinct', 'sample_free_positions', 'free_positions', 'is_feature_major',
            'CSRKernels', 'DenseKernels', 'SparseLinearFunction', 'SparseLinear', 'SparseConnections', 'set_kernel',
-           'FastDropout', 'use_fast_dropout', 'sparse_from_masked', 'masked_from_sparse', 'check_compressible',
-           'to_sparse_backend', 'to_masked_backend', 'to_dense', 'csr_module', 'to_csr', 'sparse_mlp']
+           'FastDropout', 'use_fast_dropout', 'sparse_from_masked', 'check_compressible', 'to_dense', 'csr_module',
+           'to_csr', 'sparse_mlp']
 
 # %% ../nbs/02b_compressed.ipynb #c69064c8
 import math, copy, warnings
@@ -17,7 +17,8 @@ from torch import nn
 from fastcore.basics import patch
 from .paper import paper_defaults
 from .sparse import (SparseLayer, erdos_renyi_count, check_epsilon, guard_state_dict_loading, optimizer_state,
-                         remap_optimizer_state, is_sparse_layer, is_sparse, named_sparse_layers, check_not_torch_pruned)
+                         remap_optimizer_state, is_sparse_layer, is_sparse, named_sparse_layers, check_not_torch_pruned,
+                         set_data, replace_modules)
 from .masked import MaskedLinear, is_masked_linear
 
 # %% ../nbs/02b_compressed.ipynb #3737dd11
@@ -40,6 +41,7 @@ def sample_distinct(n, high, generator=None):
         chosen = chosen[keep]
     return chosen
 
+# %% ../nbs/02b_compressed.ipynb #768e065b
 def _sorted_unique(t):
     "`t.unique()` (sorted, without repeats), with one sort."
     t = t.sort().values
@@ -48,6 +50,7 @@ def _sorted_unique(t):
     keep[1:] = t[1:] != t[:-1]
     return t[keep]
 
+# %% ../nbs/02b_compressed.ipynb #eedaaa36
 def _rank_to_position(ranks, occupied):
     "The empty positions of the given `ranks` among the positions not in the sorted, distinct `occupied` ones."
     empty_before = occupied - torch.arange(len(occupied), device=occupied.device)   # empty positions before each occupied one
@@ -57,12 +60,14 @@ def _rank_to_position(ranks, occupied):
         return ranks + torch.bincount(below, minlength=len(ranks) + 1).cumsum(0)[:len(ranks)]
     return ranks + torch.searchsorted(empty_before, ranks, right=True)
 
+# %% ../nbs/02b_compressed.ipynb #108cd174
 def sample_free_positions(occupied, size, n, generator=None):
     "`n` positions drawn uniformly without replacement from [0, `size`) minus the sorted, distinct `occupied` ones."
     occupied = occupied.long()
     ranks = sample_distinct(min(int(n), size - len(occupied)), size - len(occupied), generator)   # CPU generator
     return _rank_to_position(ranks.to(occupied.device), occupied)
 
+# %% ../nbs/02b_compressed.ipynb #391961cd
 def free_positions(occupied, size):
     "Every position in [0, `size`) that is not in the sorted, distinct `occupied` ones (materialises them: small layers)."
     occupied = occupied.long()
@@ -76,27 +81,32 @@ def _row_pointers(rows, n_rows):
     crow[1:] = torch.bincount(rows, minlength=n_rows).cumsum(0)
     return crow
 
+# %% ../nbs/02b_compressed.ipynb #814f70e9
 def _free_slots_zeroed(values, nnz):
     "An uninitialised tensor like `values` whose free slots (from `nnz` on) are zero: the gradient, before the kernel fills the rest."
     grad = torch.empty_like(values)
     grad[nnz:] = 0
     return grad
 
+# %% ../nbs/02b_compressed.ipynb #bf8d0ad4
 def _feature_major(t):
     "The transpose of a 2-D tensor, contiguous (free when `t` is itself a transposed view)."
     t = t.t()
     return t if t.is_contiguous() else t.contiguous()
 
+# %% ../nbs/02b_compressed.ipynb #bc52642d
 def is_feature_major(t):
     "Whether 2-D `t` is laid out feature-major: the transpose of a contiguous tensor (and not itself contiguous)."
     return t.dim() == 2 and not t.is_contiguous() and t.t().is_contiguous()
 
+# %% ../nbs/02b_compressed.ipynb #cf78ae23
 def _feature_major_empty(lead, n, like):
     "An empty (*lead, n) tensor laid out feature-major (not a view), and the contiguous (n × batch) view to write into."
     batch, strides = math.prod(lead), [math.prod(lead[i + 1:]) for i in range(len(lead))]
     out = torch.empty_strided((*lead, n), (*strides, batch), dtype=like.dtype, device=like.device)
     return out, out.as_strided((n, batch), (batch, 1))
 
+# %% ../nbs/02b_compressed.ipynb #a5a4ed17
 class CSRKernels:
     "Sparse kernels for a `SparseLinear`: its weight as CSR and as transposed CSR, built once per topology."
     dense = False
@@ -110,38 +120,58 @@ class CSRKernels:
         self.t_crow = _row_pointers(cols[self.t_order], n_in).to(index)
         self.t_col = rows[self.t_order].to(index)
 
-    def weight(self, values):
-        "The weight as a CSR tensor with `values` (in slot order)."
-        return torch.sparse_csr_tensor(self.crow, self.col, values[:self.nnz], (self.n_out, self.n_in),
-                                       device=self.device, check_invariants=False)
-    def weight_t(self, values):
-        "The transposed weight as a CSR tensor."
-        return torch.sparse_csr_tensor(self.t_crow, self.t_col, values.index_select(0, self.t_order), (self.n_in, self.n_out),
-                                       device=self.device, check_invariants=False)
+# %% ../nbs/02b_compressed.ipynb #76207c85
+@patch
+def weight(self:CSRKernels, values):
+    "The weight as a CSR tensor with `values` (in slot order)."
+    return torch.sparse_csr_tensor(self.crow, self.col, values[:self.nnz], (self.n_out, self.n_in),
+                                   device=self.device, check_invariants=False)
 
-    def layout(self, t):
-        "The layout the sparse products read: features × batch, contiguous (a batch × features `t` transposed)."
-        return _feature_major(t)
-    def forward(self, xt, values, bias, lead):
-        "y (*lead, n_out) = x Wᵀ + bias, written as W xt + bias into a feature-major tensor."
-        y, out = _feature_major_empty(lead, self.n_out, xt)
-        if self.nnz == 0: out.copy_(bias.unsqueeze(1).expand_as(out)) if bias is not None else out.zero_()
-        elif bias is None: torch.mm(self.weight(values), xt, out=out)
-        else: torch.addmm(bias.unsqueeze(1), self.weight(values), xt, out=out)
-        return y
-    def grad_input(self, values, gt, lead, feature_major=True):
-        "The input's gradient (*lead, n_in), written as Wᵀ gt into a feature-major tensor (whatever `feature_major` asks)."
-        grad_x, out = _feature_major_empty(lead, self.n_in, gt)
-        if self.nnz == 0: out.zero_()
-        else: torch.mm(self.weight_t(values), gt, out=out)
-        return grad_x
-    def grad_bias(self, gt): return gt.sum(1)
-    def grad_values(self, values, gt, xt):
-        "The gradient of `values`: (gt xtᵀ) at the connections, zero on free slots."
-        grad = _free_slots_zeroed(values, self.nnz)
-        if self.nnz: grad[:self.nnz] = torch.sparse.sampled_addmm(self.weight(values), gt, xt.t(), beta=0.).values()
-        return grad
+# %% ../nbs/02b_compressed.ipynb #7af635f0
+@patch
+def weight_t(self:CSRKernels, values):
+    "The transposed weight as a CSR tensor."
+    return torch.sparse_csr_tensor(self.t_crow, self.t_col, values.index_select(0, self.t_order), (self.n_in, self.n_out),
+                                   device=self.device, check_invariants=False)
 
+# %% ../nbs/02b_compressed.ipynb #d010af0b
+@patch
+def layout(self:CSRKernels, t):
+    "The layout the sparse products read: features × batch, contiguous (a batch × features `t` transposed)."
+    return _feature_major(t)
+
+# %% ../nbs/02b_compressed.ipynb #8d331eef
+@patch
+def forward(self:CSRKernels, xt, values, bias, lead):
+    "y (*lead, n_out) = x Wᵀ + bias, written as W xt + bias into a feature-major tensor."
+    y, out = _feature_major_empty(lead, self.n_out, xt)
+    if self.nnz == 0: out.copy_(bias.unsqueeze(1).expand_as(out)) if bias is not None else out.zero_()
+    elif bias is None: torch.mm(self.weight(values), xt, out=out)
+    else: torch.addmm(bias.unsqueeze(1), self.weight(values), xt, out=out)
+    return y
+
+# %% ../nbs/02b_compressed.ipynb #de84ed3c
+@patch
+def grad_input(self:CSRKernels, values, gt, lead, feature_major=True):
+    "The input's gradient (*lead, n_in), written as Wᵀ gt into a feature-major tensor (whatever `feature_major` asks)."
+    grad_x, out = _feature_major_empty(lead, self.n_in, gt)
+    if self.nnz == 0: out.zero_()
+    else: torch.mm(self.weight_t(values), gt, out=out)
+    return grad_x
+
+# %% ../nbs/02b_compressed.ipynb #4554cf08
+@patch
+def grad_bias(self:CSRKernels, gt): return gt.sum(1)
+
+# %% ../nbs/02b_compressed.ipynb #24073a8a
+@patch
+def grad_values(self:CSRKernels, values, gt, xt):
+    "The gradient of `values`: (gt xtᵀ) at the connections, zero on free slots."
+    grad = _free_slots_zeroed(values, self.nnz)
+    if self.nnz: grad[:self.nnz] = torch.sparse.sampled_addmm(self.weight(values), gt, xt.t(), beta=0.).values()
+    return grad
+
+# %% ../nbs/02b_compressed.ipynb #fa6a95ae
 class DenseKernels:
     "Dense kernels for a `SparseLinear` at high density: dense products on its weight written into a kept dense buffer."
     dense = True
@@ -151,48 +181,67 @@ class DenseKernels:
         self.positions = rows.long() * n_in + cols.long()
         self._weight = self._grad = None
 
-    def _buffer(self, name, like):
-        "A dense (n_out × n_in) buffer kept between steps, zero when made."
-        buffer = getattr(self, name)
-        if buffer is None or buffer.dtype != like.dtype or buffer.device != like.device:
-            buffer = like.new_zeros(self.n_out, self.n_in); setattr(self, name, buffer)
-        return buffer
-    def weight(self, values):
-        "The dense weight: `values` at the connections, zero elsewhere."
-        weight = self._buffer('_weight', values)
-        weight.view(-1).index_copy_(0, self.positions, values.detach()[:self.nnz])
-        return weight
+# %% ../nbs/02b_compressed.ipynb #57856e61
+@patch
+def _buffer(self:DenseKernels, name, like):
+    "A dense (n_out × n_in) buffer kept between steps, zero when made."
+    buffer = getattr(self, name)
+    if buffer is None or buffer.dtype != like.dtype or buffer.device != like.device:
+        buffer = like.new_zeros(self.n_out, self.n_in); setattr(self, name, buffer)
+    return buffer
 
-    def layout(self, t):
-        "The layout the dense products read: batch × features as given (BLAS reads either memory order)."
-        return t
-    def forward(self, x, values, bias, lead):
-        "y (*lead, n_out) = x Wᵀ + bias, in the memory order of `x`: batch-major as `nn.Linear` (faster), or feature-major."
-        weight = self.weight(values)
-        if is_feature_major(x):
-            y, out = _feature_major_empty(lead, self.n_out, x)
-            if bias is None: torch.mm(weight, x.t(), out=out)
-            else: torch.addmm(bias.unsqueeze(1), weight, x.t(), out=out)
-            return y
-        y = torch.empty(*lead, self.n_out, dtype=x.dtype, device=x.device)
-        if bias is None: torch.mm(x, weight.t(), out=y.view(-1, self.n_out))
-        else: torch.addmm(bias, x, weight.t(), out=y.view(-1, self.n_out))
+# %% ../nbs/02b_compressed.ipynb #670f0c5f
+@patch
+def weight(self:DenseKernels, values):
+    "The dense weight: `values` at the connections, zero elsewhere."
+    weight = self._buffer('_weight', values)
+    weight.view(-1).index_copy_(0, self.positions, values.detach()[:self.nnz])
+    return weight
+
+# %% ../nbs/02b_compressed.ipynb #b7c1e3c5
+@patch
+def layout(self:DenseKernels, t):
+    "The layout the dense products read: batch × features as given (BLAS reads either memory order)."
+    return t
+
+# %% ../nbs/02b_compressed.ipynb #e47732c6
+@patch
+def forward(self:DenseKernels, x, values, bias, lead):
+    "y (*lead, n_out) = x Wᵀ + bias, in the memory order of `x`: batch-major as `nn.Linear` (faster), or feature-major."
+    weight = self.weight(values)
+    if is_feature_major(x):
+        y, out = _feature_major_empty(lead, self.n_out, x)
+        if bias is None: torch.mm(weight, x.t(), out=out)
+        else: torch.addmm(bias.unsqueeze(1), weight, x.t(), out=out)
         return y
-    def grad_input(self, values, g, lead, feature_major=False):
-        "The input's gradient (*lead, n_in) = g W (the weight as written by the forward), feature-major or batch-major."
-        if feature_major:
-            grad_x, out = _feature_major_empty(lead, self.n_in, g)
-            torch.mm(self._weight.t(), g.t(), out=out)
-            return grad_x
-        grad_x = torch.empty(*lead, self.n_in, dtype=g.dtype, device=g.device)
-        torch.mm(g, self._weight, out=grad_x.view(-1, self.n_in))
+    y = torch.empty(*lead, self.n_out, dtype=x.dtype, device=x.device)
+    if bias is None: torch.mm(x, weight.t(), out=y.view(-1, self.n_out))
+    else: torch.addmm(bias, x, weight.t(), out=y.view(-1, self.n_out))
+    return y
+
+# %% ../nbs/02b_compressed.ipynb #253b89bc
+@patch
+def grad_input(self:DenseKernels, values, g, lead, feature_major=False):
+    "The input's gradient (*lead, n_in) = g W (the weight as written by the forward), feature-major or batch-major."
+    if feature_major:
+        grad_x, out = _feature_major_empty(lead, self.n_in, g)
+        torch.mm(self._weight.t(), g.t(), out=out)
         return grad_x
-    def grad_bias(self, g): return g.sum(0)
-    def grad_values(self, values, g, x):
-        grad_weight = torch.mm(g.t(), x, out=self._buffer('_grad', values))
-        grad = _free_slots_zeroed(values, self.nnz)
-        torch.index_select(grad_weight.view(-1), 0, self.positions, out=grad[:self.nnz])
-        return grad
+    grad_x = torch.empty(*lead, self.n_in, dtype=g.dtype, device=g.device)
+    torch.mm(g, self._weight, out=grad_x.view(-1, self.n_in))
+    return grad_x
+
+# %% ../nbs/02b_compressed.ipynb #382fa8dd
+@patch
+def grad_bias(self:DenseKernels, g): return g.sum(0)
+
+# %% ../nbs/02b_compressed.ipynb #940e6312
+@patch
+def grad_values(self:DenseKernels, values, g, x):
+    grad_weight = torch.mm(g.t(), x, out=self._buffer('_grad', values))
+    grad = _free_slots_zeroed(values, self.nnz)
+    torch.index_select(grad_weight.view(-1), 0, self.positions, out=grad[:self.nnz])
+    return grad
 
 # %% ../nbs/02b_compressed.ipynb #d0e11fd4
 class SparseLinearFunction(torch.autograd.Function):
@@ -227,6 +276,8 @@ class SparseLinearFunction(torch.autograd.Function):
 class SparseLinear(nn.Module, SparseLayer):
     "A linear layer that stores only its connections, computed with sparse kernels while sparse and dense ones past `dense_from`."
     storage, state_keys = 'compressed', ('values', 'rows', 'cols', 'n_active')
+    aliases = ('sparse',)                        # its first name: existing code and run folders say backend='sparse'
+    description = "only the connections, sparse kernels while sparse: linear layers"
     variable_shape_state = ('values', 'rows', 'cols', 'strikes', 'removed_positions', 'removal_counts')
     growth_factor = 1.5
     kernel = 'auto'                              # 'auto', or 'sparse'/'dense' to force one (see `set_kernel`)
@@ -260,54 +311,81 @@ class SparseLinear(nn.Module, SparseLayer):
         self._kernels = None
         self._topology_changed()
 
-    # --- sizes, topology and kernels ---------------------------------------------------------------------------------
-    @property
-    def n_connections(self): return self._n
-    @property
-    def capacity(self): return self.values.numel()
-    @property
-    def weight_shape(self): return (self.out_features, self.in_features)
-    @property
-    def size(self): return self.in_features * self.out_features
-    def connection_parameter(self): return self.values
-    def _topology_changed(self, positions=None):
-        "Forget what was derived from the connections; a graph built on the old kernels can no longer backward."
-        if self._kernels is not None: self._kernels.stale = True
-        self._n, self._kernels, self._positions = int(self.n_active), None, positions
-    def connection_positions(self):
-        "The sorted flat positions (row · n_in + col) of the connections (do not modify)."
-        if self._positions is None or self._positions.device != self.rows.device:
-            self._positions = self.rows[:self._n].long() * self.in_features + self.cols[:self._n].long()
-        return self._positions
+# %% ../nbs/02b_compressed.ipynb #5d083e7e
+# --- sizes, topology and kernels ---------------------------------------------------------------------------------
+@patch(as_prop=True)
+def n_connections(self:SparseLinear): return self._n
 
-    def uses_dense_kernels(self):
-        "Whether the forward computes with `DenseKernels`: forced by `kernel`, else from `dense_from` on this device type."
-        if self.kernel not in ('auto', 'sparse', 'dense'):
-            raise ValueError(f"kernel must be 'auto', 'sparse' or 'dense'; got {self.kernel!r}.")
-        if self.kernel != 'auto': return self.kernel == 'dense'
-        if self.size > MAX_DENSE_VIEW: return False                 # too large for a dense weight: sparse kernels only
-        return self.density >= self.dense_from.get(self.values.device.type, self.dense_from['cpu'])
-    def kernels(self):
-        "The kernels for the current topology, density and device (built on the first forward after a change)."
-        k, dense = self._kernels, self.uses_dense_kernels()
-        if k is None or k.device != self.rows.device or k.dense != dense:
-            k = self._kernels = (DenseKernels if dense else CSRKernels)(self.rows[:self._n], self.cols[:self._n],
-                                                                       self.out_features, self.in_features)
-        return k
+# %% ../nbs/02b_compressed.ipynb #7eb081b2
+@patch(as_prop=True)
+def capacity(self:SparseLinear): return self.values.numel()
 
-    def forward(self, x):
-        if x.shape[-1] != self.in_features:
-            raise ValueError(f"SparseLinear({self.in_features}→{self.out_features}) got an input with {x.shape[-1]} features "
-                             f"(shape {tuple(x.shape)}).")
-        return SparseLinearFunction.apply(x, self.values, self.bias, self.kernels())
+# %% ../nbs/02b_compressed.ipynb #4aa32c27
+@patch(as_prop=True)
+def weight_shape(self:SparseLinear): return (self.out_features, self.in_features)
 
-    def extra_repr(self):
-        return (f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}, "
-                f"connections={self._n:,} ({self.density:.2%}), capacity={self.capacity:,}")
+# %% ../nbs/02b_compressed.ipynb #34f959ee
+@patch(as_prop=True)
+def size(self:SparseLinear): return self.in_features * self.out_features
 
-    def connection_view(self, opt=None):
-        "The layer as a set of connections, for the prune and grow rules (see `bmsa.masked.MaskedConnections`)."
-        return SparseConnections(self, opt)
+# %% ../nbs/02b_compressed.ipynb #ddfdcfd3
+@patch
+def connection_parameter(self:SparseLinear): return self.values
+
+# %% ../nbs/02b_compressed.ipynb #23dc8bcb
+@patch
+def _topology_changed(self:SparseLinear, positions=None):
+    "Forget what was derived from the connections; a graph built on the old kernels can no longer backward."
+    if self._kernels is not None: self._kernels.stale = True
+    self._n, self._kernels, self._positions = int(self.n_active), None, positions
+
+# %% ../nbs/02b_compressed.ipynb #687fe7b8
+@patch
+def connection_positions(self:SparseLinear):
+    "The sorted flat positions (row · n_in + col) of the connections (do not modify)."
+    if self._positions is None or self._positions.device != self.rows.device:
+        self._positions = self.rows[:self._n].long() * self.in_features + self.cols[:self._n].long()
+    return self._positions
+
+# %% ../nbs/02b_compressed.ipynb #d73bbb8d
+@patch
+def uses_dense_kernels(self:SparseLinear):
+    "Whether the forward computes with `DenseKernels`: forced by `kernel`, else from `dense_from` on this device type."
+    if self.kernel not in ('auto', 'sparse', 'dense'):
+        raise ValueError(f"kernel must be 'auto', 'sparse' or 'dense'; got {self.kernel!r}.")
+    if self.kernel != 'auto': return self.kernel == 'dense'
+    if self.size > MAX_DENSE_VIEW: return False                 # too large for a dense weight: sparse kernels only
+    return self.density >= self.dense_from.get(self.values.device.type, self.dense_from['cpu'])
+
+# %% ../nbs/02b_compressed.ipynb #16d30b34
+@patch
+def kernels(self:SparseLinear):
+    "The kernels for the current topology, density and device (built on the first forward after a change)."
+    k, dense = self._kernels, self.uses_dense_kernels()
+    if k is None or k.device != self.rows.device or k.dense != dense:
+        k = self._kernels = (DenseKernels if dense else CSRKernels)(self.rows[:self._n], self.cols[:self._n],
+                                                                   self.out_features, self.in_features)
+    return k
+
+# %% ../nbs/02b_compressed.ipynb #b6a39754
+@patch
+def forward(self:SparseLinear, x):
+    if x.shape[-1] != self.in_features:
+        raise ValueError(f"SparseLinear({self.in_features}→{self.out_features}) got an input with {x.shape[-1]} features "
+                         f"(shape {tuple(x.shape)}).")
+    return SparseLinearFunction.apply(x, self.values, self.bias, self.kernels())
+
+# %% ../nbs/02b_compressed.ipynb #614cdfac
+@patch
+def extra_repr(self:SparseLinear):
+    return (f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}, "
+            f"connections={self._n:,} ({self.density:.2%}), capacity={self.capacity:,}")
+
+# %% ../nbs/02b_compressed.ipynb #ac1981a1
+@patch
+def connection_view(self:SparseLinear, opt=None):
+    "The layer as a set of connections, for the prune and grow rules (see `bmsa.masked.MaskedConnections`)."
+    return SparseConnections(self, opt)
 
 # %% ../nbs/02b_compressed.ipynb #29bb638d
 def _check_positions(positions, size):
@@ -316,6 +394,7 @@ def _check_positions(positions, size):
     if len(positions) > 1 and (positions[1:] == positions[:-1]).any():
         raise ValueError("Connection positions must be distinct.")
 
+# %% ../nbs/02b_compressed.ipynb #4110d601
 @patch(cls_method=True)
 def erdos_renyi(cls:SparseLinear, in_features, out_features, epsilon=paper_defaults['epsilon'], generator=None, bias=True, init='kaiming', device=None):
     "A `SparseLinear` with SET's Erdős–Rényi count of connections at random positions (never materialising the dense matrix)."
@@ -339,32 +418,38 @@ def _dense_view(layer, positions, values, dtype):
     out[positions] = values
     return out.view(layer.out_features, layer.in_features)
 
+# %% ../nbs/02b_compressed.ipynb #71cd8971
 @patch
 @torch.no_grad()
 def dense_weight(self:SparseLinear):
     "The weight as a dense (n_out, n_in) tensor, zero where there is no connection."
     return _dense_view(self, self.connection_positions(), self.values[:self.n_connections], self.values.dtype)
 
+# %% ../nbs/02b_compressed.ipynb #b44dfcba
 @patch
 def dense_mask(self:SparseLinear):
     "The connectivity as a boolean (n_out, n_in) mask."
     return _dense_view(self, self.connection_positions(), True, torch.bool)
 
+# %% ../nbs/02b_compressed.ipynb #ae933f14
 @patch
 def dense_strikes(self:SparseLinear):
     "BMSA's strike counts as a dense uint8 (n_out, n_in) tensor."
     return _dense_view(self, self.connection_positions(), self.strikes[:self.n_connections], torch.uint8)
 
+# %% ../nbs/02b_compressed.ipynb #4e459ab0
 @patch
 def dense_removals(self:SparseLinear):
     "BMSA's removal counts D as a dense int32 (n_out, n_in) tensor."
     return _dense_view(self, self.removed_positions, self.removal_counts, torch.int32)
 
+# %% ../nbs/02b_compressed.ipynb #0b851c34
 @patch
 def dense_view(self:SparseLinear, t):
     "`t`, a tensor shaped like `values` (one entry per slot), as a dense (n_out, n_in) tensor."
     return _dense_view(self, self.connection_positions(), t[:self.n_connections], t.dtype)
 
+# %% ../nbs/02b_compressed.ipynb #7fc1d165
 @patch
 def to_dense_module(self:SparseLinear):
     "A plain `nn.Linear` with this layer's function (zeros where there is no connection), for inference or export."
@@ -373,6 +458,7 @@ def to_dense_module(self:SparseLinear):
     if self.bias is not None: linear.bias = nn.Parameter(self.bias.detach().clone())
     return linear.train(self.training)
 
+# %% ../nbs/02b_compressed.ipynb #f888207e
 @patch
 def __getstate__(self:SparseLinear):
     "Pickle and deep-copy without the kernels (derived data, rebuilt on the next forward)."
@@ -381,15 +467,6 @@ def __getstate__(self:SparseLinear):
     return state
 
 # %% ../nbs/02b_compressed.ipynb #ffb23511
-def _set_data(param, data):
-    "Give `param` new `data`; when its shape changes, also a fresh gradient accumulator."
-    if data.shape != param.shape:
-        # autograd keeps the node that accumulates `param`'s gradient, with `param`'s old shape, for as long as a graph
-        # that used `param` is alive (a custom loop that keeps `loss`), and the next backward would then fail. Data
-        # of another dtype makes autograd drop that node (`Tensor.data`'s setter); the second assignment sets the data.
-        param.data = data.new_empty(0, dtype=torch.float64 if data.dtype != torch.float64 else torch.float32)
-    param.data = data
-
 @patch
 @torch.no_grad()
 def _slots(self:SparseLinear, positions):
@@ -402,6 +479,7 @@ def _slots(self:SparseLinear, positions):
         raise ValueError("Some positions are not connections of this layer.")
     return slots
 
+# %% ../nbs/02b_compressed.ipynb #8bce6e17
 @patch
 @torch.no_grad()
 def _relayout(self:SparseLinear, positions, kept_slots, kept_to=None, new_to=None, new_values=None, opt=None):
@@ -418,7 +496,7 @@ def _relayout(self:SparseLinear, positions, kept_slots, kept_to=None, new_to=Non
         return out
     grad = relaid(self.values.grad) if self.values.grad is not None else None
     self.values.grad = None
-    _set_data(self.values, relaid(self.values.data, new_values))
+    set_data(self.values, relaid(self.values.data, new_values))
     self.values.grad = grad
     remap_optimizer_state(opt, self.values, (old_capacity,), relaid)
     self.strikes = relaid(self.strikes)
@@ -428,12 +506,14 @@ def _relayout(self:SparseLinear, positions, kept_slots, kept_to=None, new_to=Non
     self.n_active.fill_(m)
     self._topology_changed(positions)
 
+# %% ../nbs/02b_compressed.ipynb #80ca13e2
 def _sorted_distinct(positions, device):
     "`positions` as a sorted LongTensor on `device` without repeats (cheap when it already is one)."
     positions = torch.as_tensor(positions, device=device).long()
     if len(positions) > 1 and not (positions[1:] > positions[:-1]).all(): positions = positions.unique()
     return positions
 
+# %% ../nbs/02b_compressed.ipynb #d3330186
 @patch
 @torch.no_grad()
 def remove_connections(self:SparseLinear, positions, opt=None):
@@ -445,6 +525,7 @@ def remove_connections(self:SparseLinear, positions, opt=None):
     kept = keep.nonzero().squeeze(1)
     self._relayout(self.connection_positions()[kept], kept, opt=opt)
 
+# %% ../nbs/02b_compressed.ipynb #464ef977
 @patch
 @torch.no_grad()
 def add_connections(self:SparseLinear, positions, values, opt=None):
@@ -462,6 +543,7 @@ def add_connections(self:SparseLinear, positions, values, opt=None):
     merged = torch.empty(n + k, dtype=torch.long, device=device); merged[kept_to] = existing; merged[new_to] = positions
     self._relayout(merged, torch.arange(n, device=device), kept_to, new_to, values, opt)
 
+# %% ../nbs/02b_compressed.ipynb #fe43ce10
 def _merge_slots(existing, new):
     "Where the sorted `existing` and sorted `new` positions go in their merged order (binary searches of the shorter list)."
     n, k = len(existing), len(new)
@@ -479,6 +561,7 @@ def _merge_slots(existing, new):
     if clash: raise ValueError("Cannot add a connection that already exists.")
     return new_to, kept_to
 
+# %% ../nbs/02b_compressed.ipynb #ee998161
 @patch
 @torch.no_grad()
 def add_removals(self:SparseLinear, positions):
@@ -496,42 +579,76 @@ def add_removals(self:SparseLinear, positions):
 class SparseConnections:
     "The connections of a `SparseLinear` as a set of positions and weights, with BMSA's counters (the `MaskedConnections` protocol)."
     def __init__(self, layer, opt=None): self.layer, self.opt = layer, opt
-    @property
-    def shape(self): return self.layer.weight_shape
-    @property
-    def size(self): return self.layer.size
     def __len__(self): return self.layer.n_connections
-    def empty_count(self): return self.size - len(self)
-    def positions(self): return self.layer.connection_positions().clone()
-    def empty_positions(self): return free_positions(self.layer.connection_positions(), self.size)
-    def weights(self, positions=None):
-        values = self.layer.values.detach()
-        return values[:len(self)].clone() if positions is None else values[self.layer._slots(positions)]
 
-    def sample_empty(self, n, generator=None, exclude=None):
-        "`n` empty positions drawn uniformly without replacement, leaving out the positions in `exclude`."
-        occupied = self.layer.connection_positions()
-        if exclude is not None and len(exclude):
-            exclude = torch.as_tensor(exclude, device=occupied.device).long()
-            occupied = torch.cat([occupied, exclude[(exclude >= 0) & (exclude < self.size)]]).unique()
-        return sample_free_positions(occupied, self.size, n, generator)
+# %% ../nbs/02b_compressed.ipynb #4fab2b2c
+@patch(as_prop=True)
+def shape(self:SparseConnections): return self.layer.weight_shape
 
-    def remove(self, positions): self.layer.remove_connections(positions, self.opt)
-    def add(self, positions, values): self.layer.add_connections(positions, values, self.opt)
+# %% ../nbs/02b_compressed.ipynb #baefbb8e
+@patch(as_prop=True)
+def size(self:SparseConnections): return self.layer.size
 
-    def strikes(self, positions): return self.layer.strikes[self.layer._slots(positions)]
-    @torch.no_grad()
-    def set_strikes(self, positions, values):
-        self.layer.strikes[self.layer._slots(positions)] = torch.as_tensor(values, device=self.layer.strikes.device).to(self.layer.strikes)
-    def add_removals(self, positions): self.layer.add_removals(positions)
-    def removed_empty(self):
-        "The empty positions that have been removed at least once (sorted), and their removal counts D."
-        removed, counts = self.layer.removed_positions, self.layer.removal_counts
-        existing = self.layer.connection_positions()
-        if len(existing) == 0 or len(removed) == 0: return removed.clone(), counts.clone()
-        slots = torch.searchsorted(existing, removed).clamp(max=len(existing) - 1)
-        empty = existing[slots] != removed
-        return removed[empty], counts[empty]
+# %% ../nbs/02b_compressed.ipynb #7d15ad03
+@patch
+def empty_count(self:SparseConnections): return self.size - len(self)
+
+# %% ../nbs/02b_compressed.ipynb #b76ca020
+@patch
+def positions(self:SparseConnections): return self.layer.connection_positions().clone()
+
+# %% ../nbs/02b_compressed.ipynb #0fd78124
+@patch
+def empty_positions(self:SparseConnections): return free_positions(self.layer.connection_positions(), self.size)
+
+# %% ../nbs/02b_compressed.ipynb #be4f50ba
+@patch
+def weights(self:SparseConnections, positions=None):
+    values = self.layer.values.detach()
+    return values[:len(self)].clone() if positions is None else values[self.layer._slots(positions)]
+
+# %% ../nbs/02b_compressed.ipynb #c4d59c39
+@patch
+def sample_empty(self:SparseConnections, n, generator=None, exclude=None):
+    "`n` empty positions drawn uniformly without replacement, leaving out the positions in `exclude`."
+    occupied = self.layer.connection_positions()
+    if exclude is not None and len(exclude):
+        exclude = torch.as_tensor(exclude, device=occupied.device).long()
+        occupied = torch.cat([occupied, exclude[(exclude >= 0) & (exclude < self.size)]]).unique()
+    return sample_free_positions(occupied, self.size, n, generator)
+
+# %% ../nbs/02b_compressed.ipynb #f35c5171
+@patch
+def remove(self:SparseConnections, positions): self.layer.remove_connections(positions, self.opt)
+
+# %% ../nbs/02b_compressed.ipynb #5779dd3f
+@patch
+def add(self:SparseConnections, positions, values): self.layer.add_connections(positions, values, self.opt)
+
+# %% ../nbs/02b_compressed.ipynb #46893de5
+@patch
+def strikes(self:SparseConnections, positions): return self.layer.strikes[self.layer._slots(positions)]
+
+# %% ../nbs/02b_compressed.ipynb #8347e488
+@patch
+@torch.no_grad()
+def set_strikes(self:SparseConnections, positions, values):
+    self.layer.strikes[self.layer._slots(positions)] = torch.as_tensor(values, device=self.layer.strikes.device).to(self.layer.strikes)
+
+# %% ../nbs/02b_compressed.ipynb #9ff22e3d
+@patch
+def add_removals(self:SparseConnections, positions): self.layer.add_removals(positions)
+
+# %% ../nbs/02b_compressed.ipynb #9a26191b
+@patch
+def removed_empty(self:SparseConnections):
+    "The empty positions that have been removed at least once (sorted), and their removal counts D."
+    removed, counts = self.layer.removed_positions, self.layer.removal_counts
+    existing = self.layer.connection_positions()
+    if len(existing) == 0 or len(removed) == 0: return removed.clone(), counts.clone()
+    slots = torch.searchsorted(existing, removed).clamp(max=len(existing) - 1)
+    empty = existing[slots] != removed
+    return removed[empty], counts[empty]
 
 # %% ../nbs/02b_compressed.ipynb #01c6e169
 def set_kernel(model, kernel='auto'):
@@ -551,6 +668,7 @@ def enforce_sparsity(self:SparseLinear):
     self.values[self._n:] = 0; self.strikes[self._n:] = 0
     if self.values.grad is not None: self.values.grad[self._n:] = 0
 
+# %% ../nbs/02b_compressed.ipynb #08be4732
 @patch
 def check_invariants(self:SparseLinear, opt=None):
     "Assert the layer's storage invariants, and that the optimizer `opt` keeps no state for free slots."
@@ -594,32 +712,13 @@ def _load_from_state_dict(self:SparseLinear, state_dict, prefix, local_metadata,
         if own.shape == saved.shape: continue
         if name == 'values':
             self.values.grad = None
-            _set_data(self.values, own.new_zeros(saved.shape))
+            set_data(self.values, own.new_zeros(saved.shape))
         else: setattr(self, name, own.new_zeros(saved.shape))
     nn.Module._load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
     self._topology_changed()
     if self._n > self.capacity: error_msgs.append(f"{prefix}n_active = {self._n} exceeds the capacity {self.capacity}.")
 
 # %% ../nbs/02b_compressed.ipynb #4d8eab0f
-def _replace_modules(model, convert):
-    "Replace each module `m` of `model` for which `convert(m)` is not None (the root too, and every reference to `m`)."
-    done, visited = {}, set()
-    def converted(m):
-        if id(m) not in done: done[id(m)] = (m, convert(m))   # keeps `m` alive, so that ids stay unique
-        return done[id(m)][1]
-    def visit(module):
-        if id(module) in visited: return
-        visited.add(id(module))
-        for name, child in list(module._modules.items()):       # not named_children(): it skips a module's second use
-            if child is None: continue
-            new = converted(child)
-            if new is not None: module._modules[name] = new
-            else: visit(child)
-    root = converted(model)
-    if root is not None: return root
-    visit(model)
-    return model
-
 class FastDropout(nn.Dropout):
     "`nn.Dropout` with a cheaper mask: keep-decisions from 16-bit random integers (p rounded to a multiple of 2⁻¹⁶)."
     def forward(self, x):
@@ -633,12 +732,13 @@ class FastDropout(nn.Dropout):
         keep = bits >= round(self.p * 65536) - 32768
         return x * keep.to(x.dtype).mul_(1 / (1 - self.p))
 
+# %% ../nbs/02b_compressed.ipynb #1f794d90
 def use_fast_dropout(model, fast=True):
     "Replace every `nn.Dropout` of `model` by a `FastDropout` with the same p (or back, with `fast=False`), in place."
     def convert(m):
         if fast and type(m) is nn.Dropout: return FastDropout(m.p, m.inplace).train(m.training)
         if not fast and isinstance(m, FastDropout): return nn.Dropout(m.p, m.inplace).train(m.training)
-    return _replace_modules(model, convert)
+    return replace_modules(model, convert)
 
 # %% ../nbs/02b_compressed.ipynb #39ffc3c3
 @torch.no_grad()
@@ -651,7 +751,7 @@ def sparse_from_masked(linear, opt=None):
     remap_optimizer_state(opt, weight, weight.shape, lambda t: t.reshape(-1)[positions].clone())
     grad = weight.grad.reshape(-1)[positions].clone() if weight.grad is not None else None
     weight.grad = None
-    _set_data(weight, weight.data.reshape(-1)[positions].clone())
+    set_data(weight, weight.data.reshape(-1)[positions].clone())
     weight.grad = grad
     layer.values, layer.bias = weight, linear.bias
     layer.strikes[:len(positions)] = linear.strikes.reshape(-1)[positions].to(torch.uint8)
@@ -659,46 +759,30 @@ def sparse_from_masked(linear, opt=None):
     layer.removed_positions, layer.removal_counts = removed, linear.removals.reshape(-1)[removed].to(torch.int32)
     return layer.train(linear.training)
 
-@torch.no_grad()
-def masked_from_sparse(layer, opt=None):
-    "A `MaskedLinear` equivalent to the `SparseLinear` `layer`, reusing its parameters (and converting `opt`'s state)."
-    linear = nn.Linear(layer.in_features, layer.out_features, bias=layer.bias is not None, device='meta')
-    positions, n = layer.connection_positions(), layer.n_connections
-    values = layer.values
-    def to_dense(t):
-        out = t.new_zeros(layer.size); out[positions] = t[:n]
-        return out.view(layer.out_features, layer.in_features)
-    remap_optimizer_state(opt, values, values.shape, to_dense)
-    grad = to_dense(values.grad) if values.grad is not None else None
-    mask, strikes, removals = layer.dense_mask(), layer.dense_strikes(), layer.dense_removals()
-    values.grad = None
-    _set_data(values, to_dense(values.data))
-    values.grad = grad
-    linear.weight, linear.bias = values, layer.bias
-    linear.__class__ = MaskedLinear
-    linear._init_masked(mask)
-    linear.strikes.copy_(strikes); linear.removals.copy_(removals)
-    return linear.train(layer.training)
-
+# %% ../nbs/02b_compressed.ipynb #1bc0a674
 def check_compressible(model):
     "Raise a clear error if `model` has sparse layers that the compressed backend cannot store (anything but linear)."
     others = [f"{name or 'the model'} ({type(m).__name__})" for name, m in named_sparse_layers(model)
               if not isinstance(m, (MaskedLinear, SparseLinear))]
     if others:
-        raise ValueError(f"The compressed backend (backend='sparse') stores linear layers only, so it cannot hold "
+        raise ValueError(f"The compressed backend (backend='compressed') stores linear layers only, so it cannot hold "
                          f"{', '.join(others)}. Keep this model on the masked backend (backend='masked'), or make only "
                          "its linear layers sparse (conv=False).")
 
-def to_sparse_backend(model, opt=None):
-    "Store every `MaskedLinear` of `model` as an equivalent `SparseLinear` (in place; refuses other sparse layers first)."
-    check_compressible(model); check_not_torch_pruned(model)
-    model = _replace_modules(model, lambda m: sparse_from_masked(m, opt) if is_masked_linear(m) else None)
-    return guard_state_dict_loading(model) if is_sparse(model) else model
+# %% ../nbs/02b_compressed.ipynb #b7c7b95f
+@patch(cls_method=True)
+def check_options(cls:SparseLinear, conv=False):
+    "The compressed backend stores linear layers only: refuse `conv=True`."
+    if conv: raise ValueError("The compressed backend (backend='compressed') stores linear layers only: use "
+                              "backend='masked' for sparse convolutions (conv=True), or leave the convolutions dense (conv=False).")
 
-def to_masked_backend(model, opt=None):
-    "Store every `SparseLinear` of `model` as an equivalent `MaskedLinear` (in place)."
-    check_not_torch_pruned(model)
-    return _replace_modules(model, lambda m: masked_from_sparse(m, opt) if isinstance(m, SparseLinear) else None)
+# %% ../nbs/02b_compressed.ipynb #39bc6fdd
+@patch(cls_method=True)
+def store(cls:SparseLinear, model, opt=None):
+    "Store every masked linear layer of `model` as an equivalent `SparseLinear` (in place; refuses other sparse layers first)."
+    check_compressible(model)
+    model = replace_modules(model, lambda m: sparse_from_masked(m, opt) if is_masked_linear(m) else None)
+    return guard_state_dict_loading(model) if is_sparse(model) else model
 
 # %% ../nbs/02b_compressed.ipynb #e2942730
 def _plain_copy(model, plain_layer):
@@ -706,18 +790,21 @@ def _plain_copy(model, plain_layer):
     def convert(m):
         if is_sparse_layer(m): return plain_layer(m)
         if isinstance(m, FastDropout): return nn.Dropout(m.p, m.inplace).train(m.training)
-    return _replace_modules(copy.deepcopy(model), convert)
+    return replace_modules(copy.deepcopy(model), convert)
 
+# %% ../nbs/02b_compressed.ipynb #86a22dcf
 def to_dense(model):
     "A copy of `model` with plain PyTorch layers (zeros where there is no connection) and `nn.Dropout`, for inference or export."
     return _plain_copy(model, lambda m: m.to_dense_module())
 
+# %% ../nbs/02b_compressed.ipynb #2dfe9f75
 def csr_module(layer):
     "A plain copy of the sparse `layer`; a linear layer's weight becomes a frozen `torch.sparse_csr` tensor of its connections."
     plain = layer.to_dense_module()
     if isinstance(plain, nn.Linear): plain.weight = nn.Parameter(plain.weight.detach().to_sparse_csr(), requires_grad=False)
     return plain
 
+# %% ../nbs/02b_compressed.ipynb #abdb9d6f
 def to_csr(model):
     "A copy of `model` for sparse inference: plain PyTorch layers, each linear sparse layer with a CSR weight."
     check_not_torch_pruned(model)

@@ -95,6 +95,7 @@ class DatasetError(ValueError):
 class DatasetNotFoundError(FileNotFoundError):
     "No complete copy of a dataset was found, and none could be downloaded."
 
+# %% ../nbs/00_data.ipynb #bf06c634
 class DownloadError(OSError):
     "Every source of a file failed, or gave content with the wrong md5."
 
@@ -160,6 +161,7 @@ def _read_exactly(f, buf):
         done += n
     return done
 
+# %% ../nbs/00_data.ipynb #1db6d432
 def read_idx(fn, ndim=None):
     "Read the gzipped IDX file `fn` of `uint8` values into a tensor, checking its magic number, `ndim` and size."
     fn = Path(fn)
@@ -188,6 +190,7 @@ def _unpickle(fn):
         with open(fn, 'rb') as f: return pickle.load(f, encoding='bytes')
     except Exception as e: raise DatasetError(f'{fn}: not a readable pickle ({type(e).__name__}: {e})') from e
 
+# %% ../nbs/00_data.ipynb #f3e38bca
 def read_cifar_batch(fn):
     "Read CIFAR-10 python batch `fn`: `uint8` images (N,3,32,32) and `uint8` labels (N,)."
     fn = Path(fn)
@@ -206,6 +209,7 @@ def _check_labels(fn, y, n):
     if len(y) != n: raise DatasetError(f'{fn}: {len(y)} labels for {n} images')
     if len(y) and int(y.max()) >= 10: raise DatasetError(f'{fn}: label {int(y.max())} out of range 0..9')
 
+# %% ../nbs/00_data.ipynb #922f4f9e
 def read_idx_folder(folder):
     "Read the four IDX files of an MNIST-style `folder` into `uint8` tensors `(x_train, y_train, x_test, y_test)`."
     folder, out = Path(folder), []
@@ -217,6 +221,7 @@ def read_idx_folder(folder):
         out += [x, y]
     return tuple(out)
 
+# %% ../nbs/00_data.ipynb #fa2c113d
 def read_cifar_folder(folder):
     "Read the CIFAR-10 python batches in `folder` into `uint8` tensors `(x_train, y_train, x_test, y_test)`."
     folder = Path(folder)
@@ -323,6 +328,7 @@ def _describe(folder, files):
     missing = [f for f in files if not (folder/f).is_file()]
     return f'{folder} (missing {", ".join(missing)})'
 
+# %% ../nbs/00_data.ipynb #4cdadbcd
 def locate_dataset(name, path=None, download=True):
     "The folder holding a complete, verified copy of dataset `name`, and which variant of `KNOWN_MD5S` it is."
     _check_name(name)
@@ -416,10 +422,12 @@ def _fastai_vision():
     from fastai.data.transforms import Category
     return TensorImage, TensorImageBW, Category
 
+# %% ../nbs/00_data.ipynb #462df00c
 def _one_channel_as_hw(shape):
     "Image `shape` with a single leading channel dropped: (1, H, W) and (H, W) are the same image."
     return tuple(shape[1:]) if len(shape) == 3 and shape[0] == 1 else tuple(shape)
 
+# %% ../nbs/00_data.ipynb #c2532f49
 def _image_row(o, shape):
     "Image `o` (tensor, array, PIL image or file) as a flat `uint8` row of a dataset whose images have `shape`."
     if isinstance(o, (str, Path)): o = PIL.Image.open(o)
@@ -440,6 +448,7 @@ def new_empty(self:TensorImages):
     "An empty copy with the same image shape and class names: what `Learner.export` keeps of the data."
     return TensorImages(self.x[:0].reshape(0, *self.shape), None if self.y is None else self.y[:0], self.vocab)
 
+# %% ../nbs/00_data.ipynb #b0b3e43b
 @patch
 def test_set(self:TensorImages, items):
     "Unlabelled `TensorImages` of `items`: images shaped like this dataset's, as `uint8` tensors or arrays, PIL images or files."
@@ -447,6 +456,7 @@ def test_set(self:TensorImages, items):
     x = torch.stack(rows) if rows else self.x[:0].cpu()
     return TensorImages(x.reshape(len(x), *self.shape), None, self.vocab)
 
+# %% ../nbs/00_data.ipynb #a8defa54
 @patch
 def decode(self:TensorImages, o, full=True):
     "Sample `o` (image, label, ...) with each label as its class name, a fastai `Category`."
@@ -486,6 +496,7 @@ def shift_mat(x, max_shift=0.1):
     one, zero = torch.ones_like(tx), torch.zeros_like(tx)
     return affine_mat(one, zero, tx, zero, one, ty)
 
+# %% ../nbs/00_data.ipynb #587ce2aa
 class AugmentFlat(ItemTransform):
     "Batch transform: flat images of `shape`, randomly rotated, shifted and flipped as SET's reference script does."
     order = 1   # after NormalizeFlat

@@ -9,7 +9,7 @@ __all__ = ['launched_distributed', 'is_distributed', 'world_size', 'rank', 'is_m
            'init_distributed', 'shared_seed', 'pooled_accuracy', 'gather_rows', 'validation_count', 'global_accuracy',
            'topology_fingerprint', 'check_same_topology', 'assert_same_topology', 'shard_indices', 'unshard',
            'ShardedDL', 'rewrap_data_parallel', 'refresh_data_parallel', 'RebuildDataParallel', 'DataParallelTrainer',
-           'data_parallel', 'start_distributed', 'follow_resume']
+           'data_parallel', 'start_distributed']
 
 # %% ../nbs/02c_distributed.ipynb #1ddc6b52
 import os, sys, gc, hashlib, warnings
@@ -29,26 +29,32 @@ def launched_distributed():
     "Whether a launcher (torchrun, accelerate launch) started this process as one of several (`WORLD_SIZE` > 1)."
     return int(os.environ.get('WORLD_SIZE', 1)) > 1
 
+# %% ../nbs/02c_distributed.ipynb #55f8641b
 def is_distributed():
     "Whether this process is in an initialised process group of more than one process."
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
+# %% ../nbs/02c_distributed.ipynb #08fc15b0
 def world_size():
     "The number of processes training together (1 when not distributed)."
     return dist.get_world_size() if is_distributed() else 1
 
+# %% ../nbs/02c_distributed.ipynb #a540f533
 def rank():
     "This process's rank (0 when not distributed)."
     return dist.get_rank() if is_distributed() else 0
 
+# %% ../nbs/02c_distributed.ipynb #96dbfb64
 def is_main_process():
     "Whether this is rank 0, the process that writes files and prints (always true when not distributed)."
     return rank() == 0
 
+# %% ../nbs/02c_distributed.ipynb #aa14966e
 def collective_device():
     "Where the default process group's collectives take tensors: the current GPU for NCCL, the CPU for gloo."
     return torch.device('cuda', torch.cuda.current_device()) if dist.get_backend() == 'nccl' else torch.device('cpu')
 
+# %% ../nbs/02c_distributed.ipynb #414e9ed6
 def init_distributed(cpu=None):
     "Join the process group a launcher set up (through Accelerate: NCCL on GPUs, gloo on CPUs); return whether distributed."
     if launched_distributed() and not is_distributed():
@@ -79,6 +85,7 @@ def pooled_accuracy(accuracies, counts):
     if total <= 0: raise ValueError("No validation samples were counted: validate before asking for the accuracy.")
     return float((accuracies * counts).sum() / total)
 
+# %% ../nbs/02c_distributed.ipynb #7064c8ea
 def gather_rows(values):
     "Every rank's `values` (a float64 vector), one row per rank in rank order, the same on every rank."
     t = torch.as_tensor(values, dtype=torch.float64).to(collective_device())
@@ -86,10 +93,12 @@ def gather_rows(values):
     dist.all_gather(rows, t)
     return torch.stack(rows).cpu()
 
+# %% ../nbs/02c_distributed.ipynb #39cc3b92
 def validation_count(learn):
     "How many validation samples this process evaluated in the last validation (fastai's validation loss counts them)."
     return int(getattr(learn.recorder.loss, 'count', 0) or 0)
 
+# %% ../nbs/02c_distributed.ipynb #9dd0a1cc
 def global_accuracy(learn, local_accuracy):
     "The accuracy over the whole validation set, from every rank's correct and total counts; `local_accuracy` when not distributed."
     if not is_distributed(): return local_accuracy
@@ -110,6 +119,7 @@ def topology_fingerprint(model):
         digests.append(torch.frombuffer(bytearray(h.digest()), dtype=torch.uint8))
     return torch.stack(digests) if digests else torch.zeros(0, 32, dtype=torch.uint8)
 
+# %% ../nbs/02c_distributed.ipynb #1616d304
 def check_same_topology(fingerprints, counts):
     "Raise a clear error unless every rank's fingerprints (ranks × layers × 32) and connection counts (ranks × layers) equal rank 0's."
     for r in range(1, len(fingerprints)):
@@ -122,6 +132,7 @@ def check_same_topology(fingerprints, counts):
                 "made different topology decisions. Seed the sparse-training callback with `shared_seed`, give its rules "
                 "the accuracy of `global_accuracy`, and keep every rank's model and data loader the same.")
 
+# %% ../nbs/02c_distributed.ipynb #8d9defb9
 def assert_same_topology(model):
     "Raise the same clear error on every rank unless all ranks hold the same sparse topology; no-op when not distributed."
     if not is_distributed(): return
@@ -139,6 +150,7 @@ def shard_indices(idxs, rank, world_size):
     if n: idxs += (idxs * (padded // n + 1))[:padded - n]
     return idxs[rank::world_size]
 
+# %% ../nbs/02c_distributed.ipynb #850204ea
 def unshard(t, world_size, n, seen):
     "Put the concatenated per-rank batches `t` back in the loader's order and drop the padding (`seen`: per-rank samples so far)."
     if t.ndim == 0: return t
@@ -173,6 +185,7 @@ def _ddp_signature(ddp):
     params = tuple((id(p), tuple(p.shape)) for p in ddp.module.parameters())
     return params, tuple(id(b) for b in ddp.module.buffers()) if ddp.broadcast_buffers else ()
 
+# %% ../nbs/02c_distributed.ipynb #32f6f7ab
 def rewrap_data_parallel(learn):
     "Wrap `learn.model`'s module in a new DDP with the old wrapper's settings, so that its gradient buckets fit the parameters."
     old = learn.model
@@ -193,6 +206,7 @@ def rewrap_data_parallel(learn):
     learn.model, learn.data_parallel_rebuilds = new, getattr(learn, 'data_parallel_rebuilds', 0) + 1
     return new
 
+# %% ../nbs/02c_distributed.ipynb #5d045b66
 def refresh_data_parallel(learn):
     "Rebuild `learn.model`'s DDP wrapper if the parameters changed shape since it was built; return whether it did."
     model = learn.model
@@ -201,11 +215,13 @@ def refresh_data_parallel(learn):
     rewrap_data_parallel(learn)
     return True
 
+# %% ../nbs/02c_distributed.ipynb #a47a88b8
 class RebuildDataParallel(Callback):
-    "Before each training phase, rebuild the DDP wrapper if sparse layers changed parameter shapes (see `refresh_data_parallel`)."
+    "Before each training batch, rebuild the DDP wrapper if sparse layers changed parameter shapes (see `refresh_data_parallel`)."
     order = Recorder.order + 2          # after the sparse-training callback (Recorder.order + 1), which updates in before_train
     def before_fit(self): self.rebuilds = 0
-    def before_train(self): self.rebuilds += refresh_data_parallel(self.learn)
+    def before_batch(self):             # a topology update (between epochs or between steps) may have resized a layer
+        if self.training: self.rebuilds += refresh_data_parallel(self.learn)
 
 # %% ../nbs/02c_distributed.ipynb #d4f321a4
 class DataParallelTrainer(DistributedTrainer):
@@ -233,6 +249,7 @@ class DataParallelTrainer(DistributedTrainer):
         super().after_fit()
         for dl, bs in zip(self.dls.loaders, self.batch_sizes): dl.bs = bs
 
+# %% ../nbs/02c_distributed.ipynb #24f56486
 @contextmanager
 def data_parallel(learn, **kwargs):
     "Train `learn` data-parallel in this block when launched by torchrun or accelerate launch (else do nothing); yields `is_main_process()`."
@@ -254,16 +271,3 @@ def start_distributed():
     "Under a launcher: join the process group, and send the standard output of ranks other than 0 to /dev/null."
     init_distributed()
     if not is_main_process(): sys.stdout = open(os.devnull, 'w')
-
-def follow_resume(run_dir, threads=None, show_progress=True, **overrides):
-    "What `bmsa.train.resume` does, for ranks other than 0: read the run folder (no lock, no writing) and train along."
-    from bmsa.train import read_config, restored_learner, _fit
-    from bmsa.runs import load_checkpoint, has_checkpoint
-    config = read_config(run_dir)
-    epochs = overrides.get('epochs', config['epochs'])
-    state = load_checkpoint(run_dir, quiet=True) if has_checkpoint(run_dir) else None
-    done = state['epoch'] if state else 0
-    if threads: torch.set_num_threads(threads)
-    learn = restored_learner(config, state)
-    if done >= epochs: return learn
-    return _fit(learn, epochs - done, [], show_progress, first_epoch=done)

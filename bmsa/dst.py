@@ -6,7 +6,7 @@ Docs: https://bmsa-dev.github.io/bmsa/dst.html.md"""
 
 # %% auto #0
 __all__ = ['check_zeta', 'check_seed', 'check_evolve', 'check_accuracy', 'ConnectionCount', 'sparse_layer_info',
-           'DynamicSparseTraining']
+           'DynamicSparseTraining', 'is_update_step']
 
 # %% ../nbs/03_dst.ipynb #cef10b51
 import math, time, uuid
@@ -15,17 +15,18 @@ import torch
 from torch import nn
 from fastcore.basics import store_attr, patch
 from fastai.learner import noop    # the one `Learner.no_logging` installs
-from fastai.callback.core import Callback
+from fastai.callback.core import Callback, CancelStepException
 from fastai.callback.schedule import LRFinder
 from fastai.learner import Recorder, Metric
 import fastai.callback.progress  # progress bars and the per-epoch table, Learner.no_bar
 import fastai.callback.hook      # Learner.summary
-from .paper import paper_defaults
+from .paper import paper_defaults, our_readings
 from .sparse import (is_sparse, is_sparse_layer, check_not_torch_pruned, sparse_layers, named_sparse_layers,
                          connections, layer_connections, check_epsilon,
-                         check_sparsity, format_sparsity_summary, real_number, whole_number, _shown)
-from .masked import sparsify, sparse_inits, select_layers, to_backend
-from .distributed import shared_seed, global_accuracy, assert_same_topology, refresh_data_parallel
+                         check_sparsity, format_sparsity_summary, real_number, whole_number, _shown, check_backend, to_backend)
+from .masked import sparsify, sparse_inits, select_layers
+from .compressed import use_fast_dropout      # and the compressed backend registers itself
+from .distributed import shared_seed, global_accuracy, assert_same_topology
 from fastai.torch_core import get_model
 from fastai.layers import flatten_model
 
@@ -38,6 +39,7 @@ def check_zeta(zeta):
                          f"each epoch and must be in (0, 1), e.g. the paper's 0.3; got {_shown(zeta)}.")
     return value
 
+# %% ../nbs/03_dst.ipynb #acb54e8e
 def check_seed(seed):
     "Raise a clear error unless `seed` is None or an integer in [0, 2⁶³); return it as an int (or None)."
     if seed is None: return None
@@ -46,6 +48,7 @@ def check_seed(seed):
         raise ValueError(f"seed must be a whole number in [0, 2**63) (or None for a random one); got {_shown(seed)}.")
     return value
 
+# %% ../nbs/03_dst.ipynb #3ce2f5d7
 def check_evolve(evolve):
     "Raise a clear error unless `evolve` is 'all', None, a list, tuple or set of layer names, or a function; return it."
     if isinstance(evolve, str) and evolve != 'all':
@@ -56,6 +59,7 @@ def check_evolve(evolve):
     raise ValueError(f"evolve must be 'all' (every sparse layer), None (the same), a list, tuple or set of layer names "
                      f"(e.g. ['0', '2']) or a function (name, layer) -> bool; got {_shown(evolve)}.")
 
+# %% ../nbs/03_dst.ipynb #f0057897
 def check_accuracy(accuracy, metric='accuracy', epoch=None):
     "Raise a clear error unless `accuracy` is a finite share in [0, 1]."
     where = f" after epoch {epoch}" if epoch is not None else ""
@@ -93,9 +97,11 @@ class DynamicSparseTraining(Callback):
     "Make a dense model sparse and update its topology between training epochs; subclasses supply the rules."
     order = Recorder.order + 1
     needs_accuracy = False   # AccSET and BMSA read the epoch's validation accuracy
+    needs_gradient = False   # RigL's growth reads the dense gradient of the update's batch
+    delta_t = None           # the schedule: None updates between epochs; a number of steps updates every ΔT training steps
 
     def __init__(self, epsilon=None, zeta=paper_defaults['zeta'], seed=None, new_weight_std=0., init=None,
-                 accuracy_metric='accuracy', backend=None, sparsity=None, distribution='erdos_renyi', layers='all',
+                 accuracy_metric='accuracy', backend=None, sparsity=None, distribution=our_readings['distribution'], layers='all',
                  conv=False, evolve='all', fast_dropout=False, takeover=False, final_prune=False):
         if epsilon is not None: epsilon = check_epsilon(epsilon)
         if epsilon is not None and sparsity is not None:
@@ -107,9 +113,7 @@ class DynamicSparseTraining(Callback):
             raise ValueError(f"fast_dropout must be True or False (True draws dropout masks from 16-bit random "
                              f"integers, `FastDropout`); got {_shown(fast_dropout)}.")
         fast_dropout = bool(fast_dropout)
-        if backend not in (None, 'masked', 'sparse'):
-            raise ValueError(f"backend must be 'masked' (a dense weight with a mask) or 'sparse' (the compressed "
-                             f"`SparseLinear`, see bmsa.compressed); got {backend!r}.")
+        check_backend(backend)
         if init is not None and init not in sparse_inits:
             raise ValueError(f"init must be None (what the model's `sparse_init` asks for, else 'keep') or one of "
                              f"{list(sparse_inits)} (see `sparsify`); got {_shown(init)}.")
@@ -132,44 +136,79 @@ class DynamicSparseTraining(Callback):
         store_attr()
         self.history, self._generator, self.pending, self.epochs_trained = [], None, None, 0
         self.update_seconds = 0.                # wall time spent in topology updates (not saved: it is the machine's)
+        self.step, self.stop_step, self.fraction = 0, None, None    # the step schedule: steps trained, T_end, f(t) of an update
+        self._hooks, self._captured, self._gradients, self._gradient_rows = [], {}, None, None
         self._owner = uuid.uuid4().hex          # which callback left the rule memory that a model carries
 
-    @property
-    def init_epsilon(self):
-        "ε of the initial topology: the one given, else the paper's."
-        return paper_defaults['epsilon'] if self.epsilon is None else self.epsilon
+# %% ../nbs/03_dst.ipynb #b4f07c19
+@patch(as_prop=True)
+def init_epsilon(self:DynamicSparseTraining):
+    "ε of the initial topology: the one given, else the paper's."
+    return paper_defaults['epsilon'] if self.epsilon is None else self.epsilon
 
-    @property
-    def generator(self):
-        "The callback's random generator (masks and growth), seeded on first use."
-        if self._generator is None: self._generator = torch.Generator().manual_seed(shared_seed(self.seed))
-        return self._generator
+# %% ../nbs/03_dst.ipynb #36773500
+@patch(as_prop=True)
+def generator(self:DynamicSparseTraining):
+    "The callback's random generator (masks and growth), seeded on first use."
+    if self._generator is None: self._generator = torch.Generator().manual_seed(shared_seed(self.seed))
+    return self._generator
 
-    # --- the rules: subclasses override these ------------------------------------------------------------------
-    def prune(self, connections):
-        "Positions of the connections to remove from one layer."
-        return connections.positions()[:0]
-    def grow_count(self, connections, removed, accuracy):
-        "How many connections to add to one layer after `removed` were removed."
-        return 0
-    def choose_growth(self, connections, n, accuracy):
-        "`n` empty positions of one layer to connect."
-        return connections.empty_positions()[:0]
-    def new_weights(self, n):
-        "Initial weights of `n` new connections."
-        if self.new_weight_std == 0: return torch.zeros(n)
-        return torch.randn(n, generator=self.generator) * self.new_weight_std
+# %% ../nbs/03_dst.ipynb #8a7fd205
+# --- the rules: subclasses override these ------------------------------------------------------------------
+@patch
+def drop_fraction(self:DynamicSparseTraining, step):
+    "The fraction f(t) of connections an update at training `step` drops (a step schedule); None between epochs."
+    return None
+
+# %% ../nbs/03_dst.ipynb #9107d46c
+@patch
+def gradient_rows(self:DynamicSparseTraining, layer, captured):
+    "A rule that `needs_gradient`: a function (r0, r1) -> ∂L/∂W rows of `layer` from its captured (input, output-gradient) pairs."
+    raise NotImplementedError
+
+# %% ../nbs/03_dst.ipynb #35ed9d51
+@patch(as_prop=True)
+def current_fraction(self:DynamicSparseTraining):
+    "ζ of this update: the step schedule's f(t) while updating every ΔT steps, else ζ."
+    return self.zeta if self.fraction is None else self.fraction
+
+# %% ../nbs/03_dst.ipynb #bd423cb4
+@patch
+def prune(self:DynamicSparseTraining, connections):
+    "Positions of the connections to remove from one layer."
+    return connections.positions()[:0]
+
+# %% ../nbs/03_dst.ipynb #3e7cd82c
+@patch
+def grow_count(self:DynamicSparseTraining, connections, removed, accuracy):
+    "How many connections to add to one layer after `removed` were removed."
+    return 0
+
+# %% ../nbs/03_dst.ipynb #fa25b1bc
+@patch
+def choose_growth(self:DynamicSparseTraining, connections, n, accuracy):
+    "`n` empty positions of one layer to connect."
+    return connections.empty_positions()[:0]
+
+# %% ../nbs/03_dst.ipynb #2cd385a4
+@patch
+def new_weights(self:DynamicSparseTraining, n):
+    "Initial weights of `n` new connections."
+    if self.new_weight_std == 0: return torch.zeros(n)
+    return torch.randn(n, generator=self.generator) * self.new_weight_std
 
 # %% ../nbs/03_dst.ipynb #0a134e89
 @patch
 def update_layer(self:DynamicSparseTraining, connections, accuracy=None):
     "Prune, then grow, one layer; return the removed and the added positions."
+    if self._gradients is not None: self._gradient_rows = next(self._gradients)   # layers come in `evolving_layers` order
     removed = self.prune_layer(connections)
     n = max(0, min(int(self.grow_count(connections, len(removed), accuracy)), connections.size - len(connections)))
     added = self.choose_growth(connections, n, accuracy)
     connections.add(added, self.new_weights(len(added)))
     return removed, added
 
+# %% ../nbs/03_dst.ipynb #f9630b2a
 @patch
 def prune_layer(self:DynamicSparseTraining, connections):
     "Remove the connections that the rule prunes from one layer; return their positions."
@@ -177,6 +216,7 @@ def prune_layer(self:DynamicSparseTraining, connections):
     connections.remove(removed)
     return removed
 
+# %% ../nbs/03_dst.ipynb #efb05b51
 @patch
 def evolving_layers(self:DynamicSparseTraining):
     "(name, layer) of the sparse layers this callback updates: those `evolve` selects, less the frozen ones."
@@ -190,6 +230,7 @@ def evolving_layers(self:DynamicSparseTraining):
         chosen = [(n, l) for n, l in named if n in self.evolve]
     return [(n, l) for n, l in chosen if not l.frozen]
 
+# %% ../nbs/03_dst.ipynb #f43feed2
 @patch
 def update_topology(self:DynamicSparseTraining, accuracy=None, epoch=None, grow=True):
     "Update every evolving sparse layer of the model (prune only if not `grow`) and record what changed in `history`."
@@ -206,7 +247,6 @@ def update_topology(self:DynamicSparseTraining, accuracy=None, epoch=None, grow=
         layers.append(dict(name=name, removed=len(removed), added=len(added), connections=len(view)))
     self.history.append(dict(epoch=epoch, accuracy=accuracy, layers=layers, **({} if grow else dict(final_prune=True))))
     assert_same_topology(self.learn.model)          # several processes: every rank must hold the same topology
-    refresh_data_parallel(self.learn)               # a compressed layer that grew changed shape: DDP must follow
     self.update_seconds += time.perf_counter() - start
 
 # %% ../nbs/03_dst.ipynb #39a4574c
@@ -216,7 +256,7 @@ def sparsify(self:DynamicSparseTraining):
     model, opt = self.learn.model, getattr(self.learn, 'opt', None)
     if not is_sparse(model):
         model = sparsify(model, self.epsilon, self.sparsity, self.distribution, self.layers, self.conv, self.generator,
-                         self.init, self.backend or 'masked', opt)
+                         self.init, self.backend, opt)
         self._made_sparse = True
     elif not getattr(self, '_made_sparse', False):
         if self.epsilon is not None or self.sparsity is not None:
@@ -227,14 +267,14 @@ def sparsify(self:DynamicSparseTraining):
             raise ValueError("The model is already sparse, so `layers=` cannot choose other sparse layers; start from a dense model.")
         if self.backend is not None: model = to_backend(model, self.backend, opt)
         self._made_sparse = True
-    if self.fast_dropout:
-        from bmsa.compressed import use_fast_dropout
-        use_fast_dropout(model)
+    if self.fast_dropout: use_fast_dropout(model)
     self.learn.model = model
 
+# %% ../nbs/03_dst.ipynb #b9c80ccc
 @patch
 def after_create(self:DynamicSparseTraining): self.sparsify()
 
+# %% ../nbs/03_dst.ipynb #59ac9b6a
 @patch
 def before_fit(self:DynamicSparseTraining):
     others = [cb for cb in self.learn.cbs if isinstance(cb, DynamicSparseTraining) and cb is not self]
@@ -254,6 +294,7 @@ def before_fit(self:DynamicSparseTraining):
         self.learn.metrics = list(self.learn.metrics) + [ConnectionCount(self.learn.model)]
         self.recorder.before_fit()   # the Recorder built its column names before this callback ran
 
+# %% ../nbs/03_dst.ipynb #298e9ca0
 @patch
 def before_train(self:DynamicSparseTraining):
     self.trained = False
@@ -262,18 +303,21 @@ def before_train(self:DynamicSparseTraining):
     self.update_topology(pending['accuracy'], epoch=pending['epoch'])
     self.leave_memory()
 
+# %% ../nbs/03_dst.ipynb #9804652f
 @patch
 def after_train(self:DynamicSparseTraining): self.trained = self.fit_trained = not self.in_lr_find
 
+# %% ../nbs/03_dst.ipynb #5329cd7f
 @patch
 def after_epoch(self:DynamicSparseTraining):
     if not getattr(self, 'trained', False) or not self.recorder.values: return
     self.trained = False
     accuracy = self.epoch_accuracy() if self.needs_accuracy else None
-    self.pending = dict(epoch=self.epochs_trained, accuracy=accuracy)
+    self.pending = dict(epoch=self.epochs_trained, accuracy=accuracy) if self.delta_t is None else None  # a step schedule updated already
     self.epochs_trained += 1
     self.leave_memory()
 
+# %% ../nbs/03_dst.ipynb #e4ace34f
 @patch
 def after_fit(self:DynamicSparseTraining):
     "Leave the rule memory on the model and print the per-layer summary after a fit that trained (not `lr_find`, `validate` or `predict`)."
@@ -282,6 +326,60 @@ def after_fit(self:DynamicSparseTraining):
     self.leave_memory()
     if self.learn.logger is not noop: print(format_sparsity_summary(self.learn.model))
 
+# %% ../nbs/03_dst.ipynb #ec68d054
+def is_update_step(step, delta_t, end_step):
+    "Whether a step schedule updates the topology at training step `step` (0-based): every ΔT steps, after the first and before T_end."
+    return 0 < step < end_step and step % delta_t == 0
+
+# %% ../nbs/03_dst.ipynb #af499469
+@patch
+def before_batch(self:DynamicSparseTraining):
+    "On a step schedule, at an update step: hook the evolving layers for this batch (their inputs and output gradients)."
+    if self.delta_t is None or not self.training or self.in_lr_find: return
+    if is_update_step(self.step, self.delta_t, self.stop_step): self._capture()
+
+# %% ../nbs/03_dst.ipynb #ffe502e9
+@patch
+def _capture(self:DynamicSparseTraining):
+    "Mark the evolving layers for this batch's update; a rule that `needs_gradient` keeps each one's input and output gradient."
+    self._captured = {layer: [] for _, layer in self.evolving_layers()}
+    if not self.needs_gradient: return
+    def keep_input_and_output_gradient(layer, inputs, output):
+        pair = [inputs[0].detach(), None]
+        self._captured[layer].append(pair)
+        output.register_hook(lambda grad: pair.__setitem__(1, grad.detach()))
+    self._hooks = [l.register_forward_hook(keep_input_and_output_gradient) for l in self._captured]
+
+# %% ../nbs/03_dst.ipynb #62fee507
+@patch
+def before_step(self:DynamicSparseTraining):
+    "At an update step, the update replaces this batch's optimiser step (Evci et al., Algorithm 1)."
+    if not self._captured: return
+    self.update_at_step()
+    self.learn.opt.zero_grad()
+    raise CancelStepException()
+
+# %% ../nbs/03_dst.ipynb #4fa73e6a
+@patch
+def after_batch(self:DynamicSparseTraining):
+    for h in self._hooks: h.remove()
+    self._hooks, self._captured = [], {}
+    if self.delta_t is not None and self.training and not self.in_lr_find: self.step += 1
+
+# %% ../nbs/03_dst.ipynb #1c1fc4e2
+@patch
+def update_at_step(self:DynamicSparseTraining):
+    "Prune and grow every evolving layer at this step with f(t) (and this batch's gradient); record step, f(t) and time."
+    start = time.perf_counter()
+    self.fraction = self.drop_fraction(self.step)
+    if self.needs_gradient:
+        self._gradients = iter([self.gradient_rows(layer, [(x, g) for x, g in captured if g is not None])
+                                for layer, captured in self._captured.items()])
+    try: self.update_topology(None, epoch=self.epochs_trained)
+    finally: self._gradients = self._gradient_rows = None
+    self.history[-1].update(step=self.step, fraction=self.fraction, seconds=time.perf_counter() - start)
+
+# %% ../nbs/03_dst.ipynb #438a4f96
 @patch
 def prune_once_more(self:DynamicSparseTraining):
     "Apply the pending update as a prune without growth (`final_prune`); return whether there was one."
@@ -290,6 +388,7 @@ def prune_once_more(self:DynamicSparseTraining):
     self.update_topology(pending['accuracy'], epoch=pending['epoch'], grow=False)
     return True
 
+# %% ../nbs/03_dst.ipynb #76d1a7a7
 @patch
 def _accuracy_index(self:DynamicSparseTraining):
     names = list(self.recorder.metric_names[1:])
@@ -299,6 +398,7 @@ def _accuracy_index(self:DynamicSparseTraining):
                          "`metrics=accuracy` (from fastai.metrics), or name your metric with `accuracy_metric=`.")
     return names.index(self.accuracy_metric)
 
+# %% ../nbs/03_dst.ipynb #101fb581
 @patch
 def check_accuracy_metric(self:DynamicSparseTraining):
     "Refuse, before anything trains, a missing accuracy column or a metric that gives a percentage (tried on two right answers)."
@@ -310,6 +410,7 @@ def check_accuracy_metric(self:DynamicSparseTraining):
         raise ValueError(f"The {self.accuracy_metric!r} metric gives {value:g} for two right answers out of two. AccSET's "
                          "and BMSA's θ need an accuracy as a share (0.83, not 83 %): give a metric that returns one.")
 
+# %% ../nbs/03_dst.ipynb #cea5d61b
 @patch
 def epoch_accuracy(self:DynamicSparseTraining):
     "The validation accuracy of the epoch that just ended, from the Recorder (checked to be a finite share)."
@@ -317,12 +418,15 @@ def epoch_accuracy(self:DynamicSparseTraining):
     check_accuracy(accuracy, self.accuracy_metric, self.epochs_trained)
     return accuracy
 
+# %% ../nbs/03_dst.ipynb #c35426d4
 @patch
 def state_dict(self:DynamicSparseTraining):
-    "What a resumed run needs besides the model: the generator (None if never used), the history and the pending update."
-    return dict(generator=None if self._generator is None else self._generator.get_state(), history=list(self.history),
-                pending=self.pending, epochs_trained=self.epochs_trained, method=type(self).__name__)
+    "What a resumed run needs besides the model: the generator (None if never used), the history, the pending update (and the step schedule's place)."
+    state = dict(generator=None if self._generator is None else self._generator.get_state(), history=list(self.history),
+                 pending=self.pending, epochs_trained=self.epochs_trained, method=type(self).__name__)
+    return state if self.delta_t is None else dict(state, step=self.step, stop_step=self.stop_step)
 
+# %% ../nbs/03_dst.ipynb #a559af11
 @patch
 def load_state_dict(self:DynamicSparseTraining, state):
     "Restore what `state_dict` saved (refusing the state of another method)."
@@ -332,6 +436,7 @@ def load_state_dict(self:DynamicSparseTraining, state):
     else: self._generator = torch.Generator(); self._generator.set_state(state['generator'])
     self.history, self.pending = list(state['history']), state.get('pending')
     self.epochs_trained, self._made_sparse = state.get('epochs_trained', len(self.history)), True
+    self.step, self.stop_step = state.get('step', 0), state.get('stop_step', self.stop_step)
 
 # %% ../nbs/03_dst.ipynb #d5b0f8a2
 @patch
@@ -339,6 +444,7 @@ def leave_memory(self:DynamicSparseTraining):
     "Leave the rule's memory (`state_dict`) on the model, for the next callback of this rule that trains it."
     get_model(self.learn.model)._bmsa_rule_memory = dict(owner=self._owner, state=self.state_dict())
 
+# %% ../nbs/03_dst.ipynb #20d0bbf7
 @patch
 def carried_memory(self:DynamicSparseTraining):
     "The memory the model carries from another callback of this rule (None: none, or `takeover`); another rule's is an error."
@@ -353,8 +459,8 @@ def carried_memory(self:DynamicSparseTraining):
                          "and removal counts in the model stay). Nothing was changed.")
     return memory['state']
 
+# %% ../nbs/03_dst.ipynb #27661af6
 @patch
 def continue_from(self:DynamicSparseTraining, state):
     "Continue the rule from `state` (another callback's `state_dict`), with this callback's settings."
     self.load_state_dict(state)
-

@@ -27,6 +27,7 @@ def run_labels(run_dirs):
     if len({c['dataset'] for c in configs}) > 1: labels = [f"{l} ({c['dataset']})" for l, c in zip(labels, configs)]
     return [f"{l}: {Path(r).name}" if labels.count(l) > 1 else l for l, r in zip(labels, run_dirs)]
 
+# %% ../nbs/07b_figures.ipynb #55a7c933
 def plot_runs(run_dirs, fname=None, title=None):
     "Accuracy, connections and loss per epoch of several runs, overlaid (the paper's Fig. 4)."
     run_dirs = [Path(r) for r in run_dirs]
@@ -49,6 +50,7 @@ def layer_weights(model):
     return [(i, layer.connection_view().weights().detach().float().cpu(), 1 - layer.n_connections / layer.size)
             for i, layer in enumerate(sparse_layers(model))]
 
+# %% ../nbs/07b_figures.ipynb #e7b53f0f
 def weight_histograms(model, bins=80):
     "Each sparse layer's histogram of connection weights, with its connection count and absent share, as JSON-ready data."
     layers = []
@@ -57,17 +59,20 @@ def weight_histograms(model, bins=80):
         layers.append(dict(layer=i, connections=len(w), absent=absent, counts=counts.tolist(), edges=edges.tolist()))
     return layers
 
+# %% ../nbs/07b_figures.ipynb #ecfcb220
 def _checkpoint_histograms(run_dir, bins):
     "The weight histograms of the run's last checkpoint, with the epoch it holds."
     model, done = run_model(run_dir)
     return dict(epoch=done - 1, layers=weight_histograms(model, bins))
 
+# %% ../nbs/07b_figures.ipynb #23294ed4
 def write_weight_histograms(run_dir, bins=80):
     "Write `weights.json` (the weight histograms of the last checkpoint) into run folder `run_dir`, and return them."
     data = _checkpoint_histograms(run_dir, bins)
     atomic_write_text(Path(run_dir) / 'weights.json', json.dumps(data))
     return data
 
+# %% ../nbs/07b_figures.ipynb #7709577d
 def read_weight_histograms(run_dir, bins=80):
     "The weight histograms of a run: from its last checkpoint if it has one, else from its `weights.json`."
     if has_checkpoint(run_dir): return _checkpoint_histograms(run_dir, bins)
@@ -75,6 +80,7 @@ def read_weight_histograms(run_dir, bins=80):
     raise FileNotFoundError(f"{run_dir} has neither a checkpoint nor a weights.json: resume the run to write a checkpoint, "
                             "or copy its weights.json (written by bmsa-plot) into it.")
 
+# %% ../nbs/07b_figures.ipynb #a48bf434
 def plot_weight_distribution(run_dir, fname=None, bins=80, histograms=None):
     "Histograms of each layer's weights in the run's last checkpoint, or its `weights.json` (the paper's Fig. 5)."
     data = histograms or read_weight_histograms(run_dir, bins)                 # `histograms`: already read
@@ -90,7 +96,6 @@ def plot_weight_distribution(run_dir, fname=None, bins=80, histograms=None):
     fig.tight_layout()
     if fname: fig.savefig(fname, dpi=100); plt.close(fig)
     return fig
-
 
 # %% ../nbs/07b_figures.ipynb #d7c9b1f7
 def plot_main(argv=None):

@@ -7,15 +7,18 @@ Docs: https://bmsa-dev.github.io/bmsa/masked.html.md"""
 # %% auto #0
 __all__ = ['masked_classes', 'sparse_inits', 'masked_gradient', 'MaskedLayer', 'MaskedLinear', 'MaskedConv1d', 'MaskedConv2d',
            'masked_linear', 'is_masked_linear', 'MaskedConnections', 'layer_inits', 'select_layers', 'skipped_layers',
-           'tied_parameters', 'sparse_kaiming_', 'random_mask', 'sparsify', 'to_backend']
+           'tied_parameters', 'sparse_kaiming_', 'random_mask', 'sparsify', 'masked_from']
 
 # %% ../nbs/02a_masked.ipynb #4961831a
 import math, copy, warnings
+from fastcore.basics import patch
 import torch
 from torch import nn
 import torch.nn.functional as F
+from .paper import our_readings
 from .sparse import (SparseLayer, layer_densities, check_epsilon, zero_optimizer_state, optimizer_state_tensors,
-                         guard_state_dict_loading, is_sparse_layer, is_sparse, sparse_layers, connections, _shown)
+                         guard_state_dict_loading, is_sparse_layer, is_sparse, sparse_layers, connections, _shown,
+                         backend_class, to_backend, remap_optimizer_state, set_data, replace_modules)
 
 # %% ../nbs/02a_masked.ipynb #61e68a34
 def masked_gradient(weight, mask):
@@ -26,51 +29,11 @@ def masked_gradient(weight, mask):
     return view
 
 # %% ../nbs/02a_masked.ipynb #10b61e83
-class MaskedLayer(SparseLayer):
+class MaskedLayer(SparseLayer, default_backend=True):
     "The masked backend's half of a sparse layer: a dense weight, a boolean `mask`, and BMSA's counters as buffers."
     storage, state_keys = 'masked', ('weight', 'mask', 'strikes', 'removals')
+    description = "a dense weight and a boolean mask: any linear or conv layer, dense kernels"
     dense_class = None                                        # the PyTorch class this layer extends
-
-    def _init_masked(self, mask):
-        self.register_buffer('mask', mask.to(self.weight.device), persistent=True)
-        self.register_buffer('strikes', torch.zeros_like(self.mask, dtype=torch.uint8), persistent=True)
-        self.register_buffer('removals', torch.zeros_like(self.mask, dtype=torch.int32), persistent=True)
-        self.enforce_sparsity()
-
-    def masked_weight(self): return masked_gradient(self.weight, self.mask)
-    def connection_view(self, opt=None): return MaskedConnections(self, opt)
-    @property
-    def n_connections(self): return int(self.mask.sum())
-    @property
-    def weight_shape(self): return tuple(self.weight.shape)
-    def dense_weight(self): return self.weight.detach()
-    def dense_mask(self): return self.mask
-    def dense_strikes(self): return self.strikes
-    def dense_removals(self): return self.removals
-    def dense_view(self, t): return t.view(self.weight_shape)
-    def connection_parameter(self): return self.weight
-
-    @torch.no_grad()
-    def enforce_sparsity(self):
-        "Zero the weight and the counters of every absent connection."
-        self.weight.mul_(self.mask); self.strikes.mul_(self.mask.to(self.strikes.dtype))
-
-    def check_invariants(self, opt=None):
-        "Assert that absent connections have zero weight, gradient and optimizer state."
-        absent = ~self.mask
-        if (self.weight.detach()[absent] != 0).any(): raise AssertionError("an absent connection has a weight")
-        if self.weight.grad is not None and (self.weight.grad[absent] != 0).any():
-            raise AssertionError("an absent connection has a gradient")
-        for k, v in optimizer_state_tensors(opt, self.weight).items():
-            if (v[absent] != 0).any(): raise AssertionError(f"optimizer state {k!r} is not zero for an absent connection")
-        if (self.strikes[absent] != 0).any(): raise AssertionError("an absent connection has strikes")
-
-    def to_dense_module(self):
-        "A plain copy of this layer (zeros where there is no connection), for inference or export."
-        dense = copy.deepcopy(self)
-        for name in ('mask', 'strikes', 'removals'): dense._buffers.pop(name)
-        dense.__class__ = self.dense_class
-        return dense
 
     def _load_from_state_dict(self, *args, **kwargs):
         super()._load_from_state_dict(*args, **kwargs)
@@ -79,17 +42,95 @@ class MaskedLayer(SparseLayer):
     def extra_repr(self):
         return f"{super().extra_repr()}, connections={self.n_connections:,} ({self.density:.2%})"
 
+# %% ../nbs/02a_masked.ipynb #9dbbfae5
+@patch
+def _init_masked(self:MaskedLayer, mask):
+    self.register_buffer('mask', mask.to(self.weight.device), persistent=True)
+    self.register_buffer('strikes', torch.zeros_like(self.mask, dtype=torch.uint8), persistent=True)
+    self.register_buffer('removals', torch.zeros_like(self.mask, dtype=torch.int32), persistent=True)
+    self.enforce_sparsity()
+
+# %% ../nbs/02a_masked.ipynb #e23f6764
+@patch
+def masked_weight(self:MaskedLayer): return masked_gradient(self.weight, self.mask)
+
+# %% ../nbs/02a_masked.ipynb #0e20a146
+@patch
+def connection_view(self:MaskedLayer, opt=None): return MaskedConnections(self, opt)
+
+# %% ../nbs/02a_masked.ipynb #00e7eafe
+@patch(as_prop=True)
+def n_connections(self:MaskedLayer): return int(self.mask.sum())
+
+# %% ../nbs/02a_masked.ipynb #e141e67d
+@patch(as_prop=True)
+def weight_shape(self:MaskedLayer): return tuple(self.weight.shape)
+
+# %% ../nbs/02a_masked.ipynb #fd88ed71
+@patch
+def dense_weight(self:MaskedLayer): return self.weight.detach()
+
+# %% ../nbs/02a_masked.ipynb #02d2867b
+@patch
+def dense_mask(self:MaskedLayer): return self.mask
+
+# %% ../nbs/02a_masked.ipynb #dd978ebf
+@patch
+def dense_strikes(self:MaskedLayer): return self.strikes
+
+# %% ../nbs/02a_masked.ipynb #331dbbff
+@patch
+def dense_removals(self:MaskedLayer): return self.removals
+
+# %% ../nbs/02a_masked.ipynb #fe610f41
+@patch
+def dense_view(self:MaskedLayer, t): return t.view(self.weight_shape)
+
+# %% ../nbs/02a_masked.ipynb #29b37c1f
+@patch
+def connection_parameter(self:MaskedLayer): return self.weight
+
+# %% ../nbs/02a_masked.ipynb #a6a33f5a
+@patch
+@torch.no_grad()
+def enforce_sparsity(self:MaskedLayer):
+    "Zero the weight and the counters of every absent connection."
+    self.weight.mul_(self.mask); self.strikes.mul_(self.mask.to(self.strikes.dtype))
+
+# %% ../nbs/02a_masked.ipynb #47a8d640
+@patch
+def check_invariants(self:MaskedLayer, opt=None):
+    "Assert that absent connections have zero weight, gradient and optimizer state."
+    absent = ~self.mask
+    if (self.weight.detach()[absent] != 0).any(): raise AssertionError("an absent connection has a weight")
+    if self.weight.grad is not None and (self.weight.grad[absent] != 0).any():
+        raise AssertionError("an absent connection has a gradient")
+    for k, v in optimizer_state_tensors(opt, self.weight).items():
+        if (v[absent] != 0).any(): raise AssertionError(f"optimizer state {k!r} is not zero for an absent connection")
+    if (self.strikes[absent] != 0).any(): raise AssertionError("an absent connection has strikes")
+
+# %% ../nbs/02a_masked.ipynb #c6b5bc3f
+@patch
+def to_dense_module(self:MaskedLayer):
+    "A plain copy of this layer (zeros where there is no connection), for inference or export."
+    dense = copy.deepcopy(self)
+    for name in ('mask', 'strikes', 'removals'): dense._buffers.pop(name)
+    dense.__class__ = self.dense_class
+    return dense
+
 # %% ../nbs/02a_masked.ipynb #b5d7adec
 class MaskedLinear(MaskedLayer, nn.Linear):
     "A sparse `nn.Linear`: y = x(W⊙M)ᵀ + b with W kept at zero outside the mask M."
     dense_class = nn.Linear
     def forward(self, x): return F.linear(x, self.masked_weight(), self.bias)
 
+# %% ../nbs/02a_masked.ipynb #c5e2443f
 class MaskedConv1d(MaskedLayer, nn.Conv1d):
     "A sparse `nn.Conv1d` (masked backend): each kernel entry is a connection."
     dense_class = nn.Conv1d
     def forward(self, x): return self._conv_forward(x, self.masked_weight(), self.bias)
 
+# %% ../nbs/02a_masked.ipynb #4c8cdda9
 class MaskedConv2d(MaskedLayer, nn.Conv2d):
     "A sparse `nn.Conv2d` (masked backend): each kernel entry is a connection."
     dense_class = nn.Conv2d
@@ -97,6 +138,7 @@ class MaskedConv2d(MaskedLayer, nn.Conv2d):
 
 masked_classes = {nn.Linear: MaskedLinear, nn.Conv1d: MaskedConv1d, nn.Conv2d: MaskedConv2d}
 
+# %% ../nbs/02a_masked.ipynb #7baab473
 def masked_linear(weight, mask, bias=True):
     "A `MaskedLinear` with `weight` (n_out, n_in) where boolean `mask` is True and zeros elsewhere (examples and tests)."
     layer = MaskedLinear(weight.shape[1], weight.shape[0], bias=bias)
@@ -104,6 +146,7 @@ def masked_linear(weight, mask, bias=True):
     layer._init_masked(mask.bool())
     return layer
 
+# %% ../nbs/02a_masked.ipynb #ee4e17f6
 def is_masked_linear(module):
     "Whether `module` is a masked `nn.Linear` (for the conversions between backends)."
     return isinstance(module, MaskedLinear)
@@ -112,48 +155,81 @@ def is_masked_linear(module):
 class MaskedConnections:
     "The connections of a masked layer as a set of positions and weights, with BMSA's counters beside them."
     def __init__(self, layer, opt=None): self.layer, self.opt = layer, opt
-    @property
-    def shape(self): return tuple(self.layer.weight.shape)
-    @property
-    def size(self): return self.layer.weight.numel()
     def __len__(self): return self.layer.n_connections
-    def empty_count(self): return self.size - len(self)
-    def positions(self): return self.layer.mask.view(-1).nonzero().squeeze(1)
-    def empty_positions(self): return (~self.layer.mask).view(-1).nonzero().squeeze(1)
-    def weights(self, positions=None):
-        return self.layer.weight.detach().view(-1)[self.positions() if positions is None else positions]
 
-    def sample_empty(self, n, generator=None, exclude=None):
-        "`n` empty positions drawn uniformly without replacement, leaving out the positions in `exclude`."
-        empty = self.empty_positions()
-        if exclude is not None and len(exclude): empty = empty[~torch.isin(empty, exclude.to(empty.device))]
-        return empty[torch.randperm(len(empty), generator=generator)[:n].to(empty.device)]
+# %% ../nbs/02a_masked.ipynb #7581f1c7
+@patch(as_prop=True)
+def shape(self:MaskedConnections): return tuple(self.layer.weight.shape)
 
-    @torch.no_grad()
-    def remove(self, positions):
-        "Remove the connections at `positions`: weight, gradient, mask, strikes and optimizer state go to zero."
-        for t in (self.layer.mask, self.layer.weight, self.layer.weight.grad, self.layer.strikes):
-            if t is not None: t.view(-1)[positions] = 0
-        zero_optimizer_state(self.opt, self.layer.weight, positions)
+# %% ../nbs/02a_masked.ipynb #611fb254
+@patch(as_prop=True)
+def size(self:MaskedConnections): return self.layer.weight.numel()
 
-    @torch.no_grad()
-    def add(self, positions, values):
-        "Add connections at empty `positions` with weights `values` and no optimizer state."
-        if self.layer.mask.view(-1)[positions].any(): raise ValueError("Cannot add a connection that already exists.")
-        self.layer.mask.view(-1)[positions] = True
-        self.layer.weight.view(-1)[positions] = torch.as_tensor(values).to(self.layer.weight)
-        zero_optimizer_state(self.opt, self.layer.weight, positions)
+# %% ../nbs/02a_masked.ipynb #9a8dde9d
+@patch
+def empty_count(self:MaskedConnections): return self.size - len(self)
 
-    def strikes(self, positions): return self.layer.strikes.view(-1)[positions]
-    @torch.no_grad()
-    def set_strikes(self, positions, values): self.layer.strikes.view(-1)[positions] = values.to(self.layer.strikes)
-    @torch.no_grad()
-    def add_removals(self, positions): self.layer.removals.view(-1)[positions] += 1
-    def removed_empty(self):
-        "The empty positions that have been removed at least once, and their removal counts D."
-        removals = self.layer.removals.view(-1)
-        positions = ((removals > 0) & ~self.layer.mask.view(-1)).nonzero().squeeze(1)
-        return positions, removals[positions]
+# %% ../nbs/02a_masked.ipynb #8eafac9b
+@patch
+def positions(self:MaskedConnections): return self.layer.mask.view(-1).nonzero().squeeze(1)
+
+# %% ../nbs/02a_masked.ipynb #5363cedd
+@patch
+def empty_positions(self:MaskedConnections): return (~self.layer.mask).view(-1).nonzero().squeeze(1)
+
+# %% ../nbs/02a_masked.ipynb #d471fa09
+@patch
+def weights(self:MaskedConnections, positions=None):
+    return self.layer.weight.detach().view(-1)[self.positions() if positions is None else positions]
+
+# %% ../nbs/02a_masked.ipynb #e1405309
+@patch
+def sample_empty(self:MaskedConnections, n, generator=None, exclude=None):
+    "`n` empty positions drawn uniformly without replacement, leaving out the positions in `exclude`."
+    empty = self.empty_positions()
+    if exclude is not None and len(exclude): empty = empty[~torch.isin(empty, exclude.to(empty.device))]
+    return empty[torch.randperm(len(empty), generator=generator)[:n].to(empty.device)]
+
+# %% ../nbs/02a_masked.ipynb #802917aa
+@patch
+@torch.no_grad()
+def remove(self:MaskedConnections, positions):
+    "Remove the connections at `positions`: weight, gradient, mask, strikes and optimizer state go to zero."
+    for t in (self.layer.mask, self.layer.weight, self.layer.weight.grad, self.layer.strikes):
+        if t is not None: t.view(-1)[positions] = 0
+    zero_optimizer_state(self.opt, self.layer.weight, positions)
+
+# %% ../nbs/02a_masked.ipynb #3c6b8c6b
+@patch
+@torch.no_grad()
+def add(self:MaskedConnections, positions, values):
+    "Add connections at empty `positions` with weights `values` and no optimizer state."
+    if self.layer.mask.view(-1)[positions].any(): raise ValueError("Cannot add a connection that already exists.")
+    self.layer.mask.view(-1)[positions] = True
+    self.layer.weight.view(-1)[positions] = torch.as_tensor(values).to(self.layer.weight)
+    zero_optimizer_state(self.opt, self.layer.weight, positions)
+
+# %% ../nbs/02a_masked.ipynb #1ed857ed
+@patch
+def strikes(self:MaskedConnections, positions): return self.layer.strikes.view(-1)[positions]
+
+# %% ../nbs/02a_masked.ipynb #ab504986
+@patch
+@torch.no_grad()
+def set_strikes(self:MaskedConnections, positions, values): self.layer.strikes.view(-1)[positions] = values.to(self.layer.strikes)
+
+# %% ../nbs/02a_masked.ipynb #e12d784d
+@patch
+@torch.no_grad()
+def add_removals(self:MaskedConnections, positions): self.layer.removals.view(-1)[positions] += 1
+
+# %% ../nbs/02a_masked.ipynb #9cd6d145
+@patch
+def removed_empty(self:MaskedConnections):
+    "The empty positions that have been removed at least once, and their removal counts D."
+    removals = self.layer.removals.view(-1)
+    positions = ((removals > 0) & ~self.layer.mask.view(-1)).nonzero().squeeze(1)
+    return positions, removals[positions]
 
 # %% ../nbs/02a_masked.ipynb #3d24415e
 sparse_inits = dict(kaiming=2., lecun=1., keep=None)
@@ -165,6 +241,7 @@ def _check_init(init, where='init'):
                          f"or 'keep' (mask the existing weights); got {_shown(init)}.")
     return init
 
+# %% ../nbs/02a_masked.ipynb #e208e0ef
 def layer_inits(model, layers, init=None):
     "{name: init} for the (name, module) `layers`: `init` if given, else the nearest `sparse_init` the layer or a module containing it declares, else 'keep'."
     if init is not None: return {n: _check_init(init) for n, _ in layers}
@@ -177,8 +254,10 @@ def layer_inits(model, layers, init=None):
         inits[name] = 'keep' if owner is None else _check_init(modules[owner].sparse_init, where)
     return inits
 
+# %% ../nbs/02a_masked.ipynb #31afad5b
 def _kinds(conv): return (nn.Linear, nn.Conv1d, nn.Conv2d) if conv else (nn.Linear,)
 
+# %% ../nbs/02a_masked.ipynb #2e0f92f4
 def _skip_reason(module, conv=False):
     "Why `sparsify` leaves `module` dense although it is a linear (or conv) layer; None if it does not skip it."
     kinds = _kinds(conv)
@@ -187,6 +266,7 @@ def _skip_reason(module, conv=False):
         return "lazy, uninitialised layer: run one batch through the model first"
     return f"subclass of nn.{next(k for k in kinds if isinstance(module, k)).__name__}"
 
+# %% ../nbs/02a_masked.ipynb #50e193c6
 def _chosen(model, candidates, layers):
     "The (name, module) pairs of `candidates` that `layers` selects."
     if layers == 'all' or layers is None: return candidates
@@ -196,6 +276,7 @@ def _chosen(model, candidates, layers):
     if callable(layers): return [(n, m) for n, m in candidates if layers(n, m)]
     return [(n, m) for n, m in candidates if n in layers]
 
+# %% ../nbs/02a_masked.ipynb #d9a29b38
 def select_layers(model, layers='all', conv=False):
     "(name, module) of the dense layers of `model` that `layers` selects (see `sparsify`)."
     kinds = _kinds(conv)
@@ -212,12 +293,14 @@ def select_layers(model, layers='all', conv=False):
         return _chosen(model, found, layers)
     raise ValueError(f"layers must be 'all', 'hidden', a list of module names or a function (name, module) -> bool; got {layers!r}.")
 
+# %% ../nbs/02a_masked.ipynb #02048e33
 def skipped_layers(model, layers='all', conv=False):
     "{name: why} for the layers that `layers` would select but `sparsify` leaves dense (subclasses, lazy layers)."
     if isinstance(layers, (list, tuple, set)): return {}           # `select_layers` refuses naming them
     return {n: _skip_reason(m, conv) for n, m in _chosen(model, [(n, m) for n, m in model.named_modules()
                                                                  if _skip_reason(m, conv)], layers)}
 
+# %% ../nbs/02a_masked.ipynb #4faf6420
 def tied_parameters(model, layers):
     "{name: ['a.weight = b.weight', ...]} for the (name, module) `layers` whose parameters other modules hold too."
     holders = {}
@@ -228,6 +311,7 @@ def tied_parameters(model, layers):
             for n, m in layers}
     return {n: t for n, t in ties.items() if t}
 
+# %% ../nbs/02a_masked.ipynb #a48bf993
 @torch.no_grad()
 def sparse_kaiming_(layer, generator=None, gain=2.):
     "Draw the weights of `layer`'s connections from N(0, gain/(d·fan_in)): He's (gain 2) or LeCun's (1) on the sparse fan-in."
@@ -237,6 +321,7 @@ def sparse_kaiming_(layer, generator=None, gain=2.):
     layer.weight.copy_(values.to(layer.weight) * layer.mask)
     return layer
 
+# %% ../nbs/02a_masked.ipynb #e5e1aae4
 def random_mask(shape, density, generator=None):
     "A boolean mask of `shape` with exactly round(density · size) True entries at uniformly random positions."
     size = math.prod(shape)
@@ -245,8 +330,8 @@ def random_mask(shape, density, generator=None):
     return mask.view(shape)
 
 # %% ../nbs/02a_masked.ipynb #f6f6de4f
-def sparsify(model, epsilon=None, sparsity=None, distribution='erdos_renyi', layers='all', conv=False,
-             generator=None, init=None, backend='masked', opt=None):
+def sparsify(model, epsilon=None, sparsity=None, distribution=our_readings['distribution'], layers='all', conv=False,
+             generator=None, init=None, backend=None, opt=None):
     "Make the selected dense layers of `model` sparse (in place), at ε or a sparsity target; return the model."
     if not isinstance(model, nn.Module):
         raise ValueError(f"sparsify makes the layers of a PyTorch model sparse, so model must be an nn.Module; "
@@ -256,10 +341,7 @@ def sparsify(model, epsilon=None, sparsity=None, distribution='erdos_renyi', lay
                          f"PyTorch's global one; got {_shown(generator)}.")
     if epsilon is not None: epsilon = check_epsilon(epsilon)
     if init is not None: _check_init(init)
-    if backend not in ('masked', 'sparse'): to_backend(model, backend)          # refuses it before anything changes
-    if backend == 'sparse' and conv:
-        raise ValueError("The compressed backend (backend='sparse') stores linear layers only: use backend='masked' for "
-                         "sparse convolutions (conv=True), or leave the convolutions dense (conv=False).")
+    backend_class(backend).check_options(conv)       # refuses what the backend cannot hold, before anything changes
     chosen, skipped = select_layers(model, layers, conv), skipped_layers(model, layers, conv)
     tied = tied_parameters(model, chosen)
     if tied:
@@ -301,10 +383,26 @@ def sparsify(model, epsilon=None, sparsity=None, distribution='erdos_renyi', lay
     guard_state_dict_loading(model)
     return to_backend(model, backend, opt)
 
-def to_backend(model, backend='masked', opt=None):
-    "Store the sparse layers of `model` in `backend`: 'masked' (this module) or 'sparse' (`bmsa.compressed`)."
-    from bmsa import compressed                             # the compressed backend builds on this one
-    if backend not in ('masked', 'sparse'):
-        raise ValueError(f"backend must be 'masked' (a dense weight and a mask) or 'sparse' (the compressed "
-                         f"`SparseLinear`, see bmsa.compressed); got {backend!r}.")
-    return compressed.to_sparse_backend(model, opt) if backend == 'sparse' else compressed.to_masked_backend(model, opt)
+# %% ../nbs/02a_masked.ipynb #d8642547
+@torch.no_grad()
+def masked_from(layer, opt=None):
+    "A masked layer equivalent to `layer`, a sparse layer of another backend, reusing its parameters (and `opt`'s state)."
+    module, values, bias = layer.to_dense_module(), layer.connection_parameter(), getattr(layer, 'bias', None)
+    mask, strikes, removals = layer.dense_mask(), layer.dense_strikes(), layer.dense_removals()
+    remap_optimizer_state(opt, values, values.shape, layer.dense_view)
+    grad = layer.dense_view(values.grad) if values.grad is not None else None
+    values.grad = None
+    set_data(values, layer.dense_view(values.data))
+    values.grad = grad
+    module.weight, module.bias = values, bias
+    module.__class__ = masked_classes[type(module)]
+    module._init_masked(mask)
+    module.strikes.copy_(strikes); module.removals.copy_(removals)
+    return module.train(layer.training)
+
+# %% ../nbs/02a_masked.ipynb #c5f5450c
+def _store_masked(cls, model, opt=None):
+    "Store every sparse layer of `model` that another backend holds as an equivalent masked layer (in place)."
+    return replace_modules(model, lambda m: masked_from(m, opt) if is_sparse_layer(m) and m.storage != cls.storage else None)
+
+MaskedLayer.store = classmethod(_store_masked)

@@ -68,6 +68,7 @@ def keras_init_(model):
 
 model_inits = dict(torch=lambda m: m, glorot=keras_init_)   # `paper_mlp(init=...)`: PyTorch's defaults, or Keras'
 
+# %% ../nbs/01_models.ipynb #c63ac7f5
 class ResetOptimizerState(Callback):
     "Start every training epoch with a fresh optimizer state (no momentum), as SET's reference script does."
     order = Recorder.order + 2    # after the sparse-training callback (Recorder.order + 1) has updated the topology
@@ -98,6 +99,7 @@ def small_cnn(name, n_classes=10):
     model.sparse_init = 'kaiming'
     return model
 
+# %% ../nbs/01_models.ipynb #a769ac82
 def paper_model(name, arch='mlp', init='torch', **kwargs):
     "The model `arch` ('mlp': `paper_mlp`, the paper's; 'cnn': `small_cnn`, ours) for dataset `name`."
     if arch == 'mlp': return paper_mlp(name, init=init, **kwargs)

@@ -6,25 +6,27 @@ Docs: https://bmsa-dev.github.io/bmsa/runs.html.md"""
 
 # %% auto #0
 __all__ = ['TEMPORARY_MARK', 'NOFOLLOW', 'CHECKPOINT_FORMAT', 'RunError', 'check_inside', 'atomic_write', 'atomic_write_text',
-           'is_temporary', 'remove_stale_temporaries', 'RunLock', 'try_lock', 'run_files', 'training_state',
-           'restore_training_state', 'TrainingDiverged', 'non_finite', 'check_finite', 'checkpoint_path',
-           'previous_checkpoint_path', 'has_checkpoint', 'plain', 'checkpoint_bytes', 'sealed', 'write_checkpoint',
-           'save_checkpoint', 'CheckpointError', 'check_checkpoint', 'read_checkpoint', 'load_checkpoint',
-           'convert_checkpoint', 'is_locked', 'results_without_checkpoint', 'stored_state', 'run_state', 'RunFolder',
-           'final_prune_count', 'log_text', 'write_log', 'read_log', 'summarise', 'summary_text', 'write_summary',
-           'repair_run_files', 'RunInterrupted', 'duration', 'RunProgress', 'PrintTable']
+           'is_temporary', 'remove_stale_temporaries', 'RunLock', 'try_lock', 'run_files', 'stateful_callbacks',
+           'topology_callbacks', 'training_state', 'restore_training_state', 'TrainingDiverged', 'non_finite',
+           'check_finite', 'checkpoint_path', 'previous_checkpoint_path', 'has_checkpoint', 'plain', 'checkpoint_bytes',
+           'sealed', 'write_checkpoint', 'save_checkpoint', 'CheckpointError', 'check_checkpoint', 'read_checkpoint',
+           'load_checkpoint', 'convert_checkpoint', 'is_locked', 'results_without_checkpoint', 'stored_state',
+           'run_state', 'RunFolder', 'final_prune_count', 'log_text', 'write_log', 'read_log', 'summarise',
+           'summary_text', 'write_summary', 'repair_run_files', 'RunInterrupted', 'duration', 'RunProgress',
+           'PrintTable']
 
 # %% ../nbs/07_runs.ipynb #e6f6043f
 import csv, errno, hashlib, io, json, math, os, pickle, random, sys, tempfile, time
+from fastcore.basics import patch
 from fastcore.foundation import L
 from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
 from fastai.callback.core import Callback
+from fastai.learner import Recorder
 from fastai.torch_core import get_model   # issue 13: checkpoints hold the model without its DDP wrapper
 from .sparse import layer_connections, connections
-from .dst import DynamicSparseTraining
 
 # %% ../nbs/07_runs.ipynb #d7269094
 class RunError(Exception):
@@ -34,9 +36,11 @@ class RunError(Exception):
 
 TEMPORARY_MARK = '.bmsa-'   # ours: .<name>.bmsa-<random>.tmp
 
+# %% ../nbs/07_runs.ipynb #6adbc19d
 def _umask():
     mask = os.umask(0); os.umask(mask); return mask
 
+# %% ../nbs/07_runs.ipynb #4545fd24
 def check_inside(root, path):
     "Raise `RunError` unless every folder from `root` down to `path`'s parent is a real folder (not a link); create them."
     root, path = Path(root), Path(path)
@@ -49,6 +53,7 @@ def check_inside(root, path):
             raise RunError(f"{here} is a file where the run keeps a folder: move it away, then try again.")
         here.mkdir(exist_ok=True)
 
+# %% ../nbs/07_runs.ipynb #cfea687e
 def atomic_write(path, write, root=None):
     "Call `write(f)` on a new temporary file next to `path`, flush it to disk, then rename it over `path` (inside `root`)."
     path = Path(path)
@@ -64,10 +69,12 @@ def atomic_write(path, write, root=None):
         if os.path.lexists(tmp): os.unlink(tmp)
         raise
 
+# %% ../nbs/07_runs.ipynb #ce827f45
 def atomic_write_text(path, text, root=None): atomic_write(path, lambda f: f.write(text.encode()), root)
 
 def is_temporary(name): return name.startswith('.') and TEMPORARY_MARK in name and name.endswith('.tmp')
 
+# %% ../nbs/07_runs.ipynb #baf9724f
 def remove_stale_temporaries(folder):
     "Delete the temporary files that our processes killed during `atomic_write` left in run `folder`; return their names."
     dirs = [d for d in (Path(folder), Path(folder) / 'checkpoints') if d.is_dir() and not d.is_symlink()]
@@ -89,13 +96,6 @@ class RunLock:
         except OSError as e:   # permission denied, a read-only file system, a path under a file...
             raise RunError(f"Cannot write into {self.folder} ({e.strerror}): choose a folder you can write to.") from None
 
-    def release(self, clean=False):
-        "Give the folder up; with `clean`, remove the lock file (and the folder, if we created it) when nothing else is there."
-        if self.fd is None: return
-        if clean and run_files(self.folder) == []:
-            (self.folder / '.lock').unlink()
-            if self.created: self.folder.rmdir()
-        os.close(self.fd); self.fd = None
     def __enter__(self): return self
     def __exit__(self, *exc): self.release()
 
@@ -103,6 +103,17 @@ try: import fcntl                     # POSIX
 except ImportError: fcntl = None      # Windows: msvcrt's byte-range lock instead
 NOFOLLOW = getattr(os, 'O_NOFOLLOW', 0)
 
+# %% ../nbs/07_runs.ipynb #2bae46e6
+@patch
+def release(self:RunLock, clean=False):
+    "Give the folder up; with `clean`, remove the lock file (and the folder, if we created it) when nothing else is there."
+    if self.fd is None: return
+    if clean and run_files(self.folder) == []:
+        (self.folder / '.lock').unlink()
+        if self.created: self.folder.rmdir()
+    os.close(self.fd); self.fd = None
+
+# %% ../nbs/07_runs.ipynb #994e67dc
 def try_lock(fd):
     "Take an exclusive OS lock on open file `fd` without waiting; raise `BlockingIOError` if another holder has it."
     if fcntl is not None: return fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -110,6 +121,7 @@ def try_lock(fd):
     try: os.lseek(fd, 0, os.SEEK_SET); msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
     except OSError as e: raise BlockingIOError(*e.args) from None
 
+# %% ../nbs/07_runs.ipynb #1cb4eb9d
 def _lock_file(path):
     while True:
         try: fd = os.open(path, os.O_RDWR | os.O_CREAT | NOFOLLOW, 0o666)
@@ -129,6 +141,7 @@ def _lock_file(path):
     os.ftruncate(fd, 0); os.write(fd, f"{os.getpid()}\n".encode())
     return fd
 
+# %% ../nbs/07_runs.ipynb #214d9846
 def run_files(folder):
     "The entries of `folder` other than its lock file and our temporary files, sorted ([] when it does not exist)."
     folder = Path(folder)
@@ -136,8 +149,16 @@ def run_files(folder):
     return sorted(p.name for p in folder.iterdir() if p.name != '.lock' and not is_temporary(p.name))
 
 # %% ../nbs/07_runs.ipynb #b4eaa49c
-def _dst_callbacks(learn): return [cb for cb in learn.cbs if isinstance(cb, DynamicSparseTraining)]
+def stateful_callbacks(learn):
+    "The callbacks of `learn` that keep state of their own to resume (those with a `state_dict` method), in order."
+    return [cb for cb in learn.cbs if callable(getattr(type(cb), 'state_dict', None))]
 
+# %% ../nbs/07_runs.ipynb #7943def5
+def topology_callbacks(learn):
+    "The stateful callbacks of `learn` that update the topology: they count their updates (`history`) and time them."
+    return [cb for cb in stateful_callbacks(learn) if hasattr(cb, 'history') and hasattr(cb, 'update_seconds')]
+
+# %% ../nbs/07_runs.ipynb #1da52704
 def training_state(learn):
     "Generators, smoothed loss and sparse-training state of `learn`, to resume it exactly."
     kind, keys, pos, has_gauss, cached = np.random.get_state()    # numpy's array as a tensor: no pickled numpy in a checkpoint
@@ -145,11 +166,12 @@ def training_state(learn):
                 numpy=(kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached),
                 loaders=[getattr(dl, 'rng', random.Random()).getstate() for dl in learn.dls.loaders],
                 smooth_loss=(learn.recorder.smooth_loss.count, learn.recorder.smooth_loss.val),
-                sparse_training=[cb.state_dict() for cb in _dst_callbacks(learn)])
+                sparse_training=[cb.state_dict() for cb in stateful_callbacks(learn)])
 
+# %% ../nbs/07_runs.ipynb #501bcfe6
 def restore_training_state(learn, state):
     "Put back what `training_state` took (the smoothed loss is restored by `RunFolder` when fitting starts)."
-    callbacks = _dst_callbacks(learn)
+    callbacks = stateful_callbacks(learn)
     saved, ours = [s.get('method', '?') for s in state['sparse_training']], [type(cb).__name__ for cb in callbacks]
     if len(saved) != len(ours) or any(a not in ('?', b) for a, b in zip(saved, ours)):
         raise RunError(f"The checkpoint was written by a run with sparse training {saved or 'none (dense)'}, but this "
@@ -165,6 +187,7 @@ def restore_training_state(learn, state):
 class TrainingDiverged(RunError):
     "Training produced a loss, metric or weight that is not finite (inf or nan)."
 
+# %% ../nbs/07_runs.ipynb #05f956bb
 def non_finite(named_values):
     "Names of the `(name, value)` pairs whose value (a float or a floating-point tensor) holds inf or nan."
     def bad(v):
@@ -172,6 +195,7 @@ def non_finite(named_values):
         return isinstance(v, float) and not math.isfinite(v)
     return [n for n, v in named_values if bad(v)]
 
+# %% ../nbs/07_runs.ipynb #415bfba1
 def _named_tensors(obj, prefix=''):
     "Every (path, value) in a nest of dicts, lists and tuples (a state dict, an optimizer's state)."
     if isinstance(obj, dict): items = obj.items()
@@ -179,6 +203,7 @@ def _named_tensors(obj, prefix=''):
     else: return [(prefix, obj)]
     return [pair for k, v in items for pair in _named_tensors(v, f"{prefix}.{k}" if prefix else str(k))]
 
+# %% ../nbs/07_runs.ipynb #cf52ed09
 def check_finite(row, model, epoch, lr=None):
     "Raise `TrainingDiverged` unless epoch `epoch`'s log `row` and every parameter of `model` are finite."
     values, weights = non_finite(row.items()), non_finite(model.named_parameters())
@@ -193,9 +218,12 @@ def check_finite(row, model, epoch, lr=None):
 CHECKPOINT_FORMAT = 2
 
 def checkpoint_path(folder): return Path(folder) / 'checkpoints' / 'last.pt'
+
+# %% ../nbs/07_runs.ipynb #febcfc57
 def previous_checkpoint_path(folder): return Path(folder) / 'checkpoints' / 'prev.pt'
 def has_checkpoint(folder): return any(p.is_file() for p in (checkpoint_path(folder), previous_checkpoint_path(folder)))
 
+# %% ../nbs/07_runs.ipynb #953d9f31
 def plain(o):
     "`o` as what `torch.load(weights_only=True)` reads: fastcore `L`s as lists, fastai's and NumPy's arrays as plain tensors."
     if isinstance(o, torch.Tensor): return o if type(o) in (torch.Tensor, nn.Parameter) else o.as_subclass(torch.Tensor)
@@ -206,22 +234,26 @@ def plain(o):
     if isinstance(o, np.generic): return o.item()
     return o
 
+# %% ../nbs/07_runs.ipynb #6bf31aff
 def _serialised(obj):
     buffer = io.BytesIO(); torch.save(obj, buffer)
     return buffer.getvalue()
 
+# %% ../nbs/07_runs.ipynb #04a857fd
 def checkpoint_bytes(learn, epoch, log_rows, settings=None):
     "The checkpoint of `learn` after `epoch` completed epochs, serialised with its digest (a copy: training may go on)."
     state = dict(format=CHECKPOINT_FORMAT, epoch=epoch, log=plain(log_rows), settings=plain(settings),
                  model=get_model(learn.model).state_dict(), opt=plain(learn.opt.state_dict()), training=plain(training_state(learn)))
     return sealed(state)
 
+# %% ../nbs/07_runs.ipynb #b10e8627
 def sealed(state):
     "Checkpoint `state` serialised, inside a file that also holds its SHA-256 digest."
     payload = _serialised(state)
     return _serialised(dict(format=CHECKPOINT_FORMAT, sha256=hashlib.sha256(payload).hexdigest(),
                             payload=torch.frombuffer(bytearray(payload), dtype=torch.uint8)))
 
+# %% ../nbs/07_runs.ipynb #f99cad22
 def write_checkpoint(folder, data):
     "Keep the last checkpoint as prev.pt, then atomically write serialised checkpoint `data` as last.pt."
     last, prev = checkpoint_path(folder), previous_checkpoint_path(folder)
@@ -229,6 +261,7 @@ def write_checkpoint(folder, data):
     if last.is_file() and not last.is_symlink(): os.replace(last, prev)
     atomic_write(last, lambda f: f.write(data), root=folder)
 
+# %% ../nbs/07_runs.ipynb #0a887400
 def save_checkpoint(learn, folder, epoch, log_rows, settings=None):
     "Atomically write `folder`/checkpoints/last.pt after `epoch` completed epochs (keeping the previous one)."
     write_checkpoint(folder, checkpoint_bytes(learn, epoch, log_rows, settings))
@@ -240,6 +273,7 @@ class CheckpointError(RunError):
 _state_kinds = dict(torch=torch.Tensor, python=(tuple, list), numpy=(tuple, list), loaders=list,
                     smooth_loss=(tuple, list), sparse_training=list)
 
+# %% ../nbs/07_runs.ipynb #3733eb7e
 def check_checkpoint(state, path):
     "Raise `CheckpointError` unless the fields of checkpoint `state` (read from `path`) are of the kinds a resume needs."
     def bad(what): raise CheckpointError(f"The checkpoint {path} is not usable: {what}. Resume from its run's own "
@@ -262,11 +296,13 @@ def check_checkpoint(state, path):
     for name, kind in _state_kinds.items():
         if not isinstance(training.get(name), kind): bad(f"its training state lacks a valid {name!r}")
 
+# %% ../nbs/07_runs.ipynb #83f1b3ce
 def _old_format(path):
     return (f"The checkpoint {path} can only be read by unpickling, which would run any code it holds: it was written by "
             "bmsa before checkpoint format 2, or by something else. If you trust where it comes from, convert it once "
             f"with `bmsa.runs.convert_checkpoint('{path}')`.")
 
+# %% ../nbs/07_runs.ipynb #19476bbd
 def read_checkpoint(path):
     "The checkpoint at `path`, read as data (`weights_only=True`), its digest checked and its fields validated."
     try: outer = torch.load(path, map_location='cpu', weights_only=True)
@@ -307,6 +343,7 @@ def load_checkpoint(folder, quiet=False):
                         file=sys.stderr)
     return state
 
+# %% ../nbs/07_runs.ipynb #601db631
 def convert_checkpoint(path, settings=None):
     "Rewrite a TRUSTED checkpoint of format 1 (pickled) at `path` as format 2; `settings` fills in a missing run identity."
     path = Path(path)
@@ -334,6 +371,7 @@ def is_locked(folder):
     except BlockingIOError: return True
     finally: os.close(fd)
 
+# %% ../nbs/07_runs.ipynb #7376ea28
 def results_without_checkpoint(folder):
     "Whether run `folder` holds results (a summary, or more logged epochs than one checkpoint interval) but not its last checkpoint."
     folder = Path(folder)
@@ -345,6 +383,7 @@ def results_without_checkpoint(folder):
     except (OSError, UnicodeDecodeError): rows = 0
     return isinstance(every, int) and rows >= every     # a checkpoint was written once: someone removed it
 
+# %% ../nbs/07_runs.ipynb #92bebaf0
 def stored_state(folder):
     "The state of run `folder` from its files alone: 'absent', 'resumable', 'finished', or 'not a run folder'."
     folder = Path(folder)
@@ -355,6 +394,7 @@ def stored_state(folder):
     except Exception: return 'resumable'   # no checkpoint yet (it starts again from epoch 0), or `resume` says what is wrong
     return 'finished' if done >= epochs else 'resumable'
 
+# %% ../nbs/07_runs.ipynb #6a7d2b11
 def run_state(folder):
     "'absent', 'running', 'resumable', 'finished', or 'not a run folder'."
     return 'running' if is_locked(folder) else stored_state(folder)
@@ -362,62 +402,84 @@ def run_state(folder):
 # %% ../nbs/07_runs.ipynb #e99763fa
 class RunFolder(Callback):
     "Log each epoch to `folder`/log.csv, checkpoint every `checkpoint_every` epochs and at the end, write summary.json."
-    order = DynamicSparseTraining.order + 5
+    order = Recorder.order + 6         # after the sparse-training callback (Recorder.order + 1)
     def __init__(self, folder, checkpoint_every=5, start_epoch=0, log_rows=None, smooth_loss=None, settings=None):
         self.folder, self.checkpoint_every, self.start_epoch = Path(folder), checkpoint_every, start_epoch
         self.rows, self.smooth_loss_state, self.settings = list(log_rows or []), smooth_loss, settings
         self.latest, self.saved = None, start_epoch   # (epochs done, serialised checkpoint) not yet on disk; epochs on disk
 
-    def before_fit(self):
-        if self.smooth_loss_state is not None:   # the Recorder reset it in its before_fit
-            self.recorder.smooth_loss.count, self.recorder.smooth_loss.val = self.smooth_loss_state
-        self.compacted = 0
-        dst = _dst_callbacks(self.learn)
-        self.seen = (len(dst[0].history), dst[0].update_seconds) if dst else None
-    def before_epoch(self):
-        self.epoch_start = time.time()
-    def after_epoch(self):
-        names, values = self.recorder.metric_names[1:-1], self.recorder.values[-1]
-        epoch = self.start_epoch + self.epoch
-        row = dict(epoch=epoch, **{n: _plain(v) for n, v in zip(names, values)})
-        # per layer, the topology this epoch trained with: the update ran when training started (before_train), so
-        # counting at before_epoch would give the previous epoch's topology beside this one's total
-        row.update({f'connections_{i}': n for i, n in enumerate(layer_connections(self.learn.model))})
-        row.update(self.update_cost())
-        row['seconds'] = round(time.time() - self.epoch_start, 3)
-        try: check_finite(row, self.learn.model, epoch, lr=self.learn.opt.hypers[-1].get('lr'))
-        except TrainingDiverged as e:
-            kept = f"its checkpoint after epoch {self.saved - 1}" if self.saved else "no checkpoint"
-            raise TrainingDiverged(f"{e} {self.folder} keeps {kept}: give the new run another --out, or delete it first.") from None
-        self.rows.append(row); self.learn.run_log = self.rows
-        self.compact_recorder()
-        write_log(self.folder / 'log.csv', self.rows)
-        self.latest = (epoch + 1, checkpoint_bytes(self.learn, epoch + 1, self.rows, self.settings))
-        if (self.epoch + 1) % self.checkpoint_every == 0 or self.epoch == self.n_epoch - 1: self.save_latest()
-    def update_cost(self):
-        "The topology updates since the last row, and their wall time (columns `updates`, `update_seconds`)."
-        dst = _dst_callbacks(self.learn)
-        if not dst: return {}
-        seen, self.seen = self.seen, (len(dst[0].history), dst[0].update_seconds)
-        return dict(updates=self.seen[0] - seen[0], update_seconds=round(self.seen[1] - seen[1], 4))
-    def save_latest(self):
-        "Write the checkpoint of the last finished epoch if it is not on disk yet; return the number of epochs on disk."
-        if self.latest is not None:
-            write_checkpoint(self.folder, self.latest[1]); self.saved, self.latest = self.latest[0], None
-        return self.saved
-    def compact_recorder(self):
-        "Keep the Recorder's per-batch losses as floats: as tensors they cost about 20 KB each, gigabytes over 1000 epochs."
-        losses = self.recorder.losses
-        for i in range(self.compacted, len(losses)): losses[i] = float(losses[i])
-        self.compacted = len(losses)
-    def after_fit(self):
-        if self.rows: write_summary(self.folder, self.rows, final_prune_count(self.learn))
+# %% ../nbs/07_runs.ipynb #b0d913ce
+@patch
+def before_fit(self:RunFolder):
+    if self.smooth_loss_state is not None:   # the Recorder reset it in its before_fit
+        self.recorder.smooth_loss.count, self.recorder.smooth_loss.val = self.smooth_loss_state
+    self.compacted = 0
+    dst = topology_callbacks(self.learn)
+    self.seen = (len(dst[0].history), dst[0].update_seconds) if dst else None
 
+# %% ../nbs/07_runs.ipynb #8eca1423
+@patch
+def before_epoch(self:RunFolder):
+    self.epoch_start = time.time()
+
+# %% ../nbs/07_runs.ipynb #b74c75db
+@patch
+def after_epoch(self:RunFolder):
+    names, values = self.recorder.metric_names[1:-1], self.recorder.values[-1]
+    epoch = self.start_epoch + self.epoch
+    row = dict(epoch=epoch, **{n: _plain(v) for n, v in zip(names, values)})
+    # per layer, the topology this epoch trained with: the update ran when training started (before_train), so
+    # counting at before_epoch would give the previous epoch's topology beside this one's total
+    row.update({f'connections_{i}': n for i, n in enumerate(layer_connections(self.learn.model))})
+    row.update(self.update_cost())
+    row['seconds'] = round(time.time() - self.epoch_start, 3)
+    try: check_finite(row, self.learn.model, epoch, lr=self.learn.opt.hypers[-1].get('lr'))
+    except TrainingDiverged as e:
+        kept = f"its checkpoint after epoch {self.saved - 1}" if self.saved else "no checkpoint"
+        raise TrainingDiverged(f"{e} {self.folder} keeps {kept}: give the new run another --out, or delete it first.") from None
+    self.rows.append(row); self.learn.run_log = self.rows
+    self.compact_recorder()
+    write_log(self.folder / 'log.csv', self.rows)
+    self.latest = (epoch + 1, checkpoint_bytes(self.learn, epoch + 1, self.rows, self.settings))
+    if (self.epoch + 1) % self.checkpoint_every == 0 or self.epoch == self.n_epoch - 1: self.save_latest()
+
+# %% ../nbs/07_runs.ipynb #84676853
+@patch
+def update_cost(self:RunFolder):
+    "The topology updates since the last row, and their wall time (columns `updates`, `update_seconds`)."
+    dst = topology_callbacks(self.learn)
+    if not dst: return {}
+    seen, self.seen = self.seen, (len(dst[0].history), dst[0].update_seconds)
+    return dict(updates=self.seen[0] - seen[0], update_seconds=round(self.seen[1] - seen[1], 4))
+
+# %% ../nbs/07_runs.ipynb #5effb21a
+@patch
+def save_latest(self:RunFolder):
+    "Write the checkpoint of the last finished epoch if it is not on disk yet; return the number of epochs on disk."
+    if self.latest is not None:
+        write_checkpoint(self.folder, self.latest[1]); self.saved, self.latest = self.latest[0], None
+    return self.saved
+
+# %% ../nbs/07_runs.ipynb #8a72bbeb
+@patch
+def compact_recorder(self:RunFolder):
+    "Keep the Recorder's per-batch losses as floats: as tensors they cost about 20 KB each, gigabytes over 1000 epochs."
+    losses = self.recorder.losses
+    for i in range(self.compacted, len(losses)): losses[i] = float(losses[i])
+    self.compacted = len(losses)
+
+# %% ../nbs/07_runs.ipynb #a8d88db4
+@patch
+def after_fit(self:RunFolder):
+    if self.rows: write_summary(self.folder, self.rows, final_prune_count(self.learn))
+
+# %% ../nbs/07_runs.ipynb #c7da6fae
 def final_prune_count(learn):
     "The connections of `learn`'s model if its sparse-training callback has just pruned once more (`final_prune`), else None."
-    pruned = any(cb.history and cb.history[-1].get('final_prune') for cb in _dst_callbacks(learn))
+    pruned = any(cb.history and cb.history[-1].get('final_prune') for cb in topology_callbacks(learn))
     return connections(learn.model) if pruned else None
 
+# %% ../nbs/07_runs.ipynb #232f7edf
 def _plain(v): return float(v) if isinstance(v, (float, np.floating, torch.Tensor)) else v
 
 # %% ../nbs/07_runs.ipynb #01763a94
@@ -427,16 +489,20 @@ def log_text(rows):
     text = io.StringIO(); w = csv.DictWriter(text, fields, lineterminator='\n'); w.writeheader(); w.writerows(rows)
     return text.getvalue()
 
+# %% ../nbs/07_runs.ipynb #2b749438
 def write_log(path, rows):
     "Write the per-epoch `rows` (dicts) as a CSV file, atomically."
     atomic_write_text(path, log_text(rows))
 
+# %% ../nbs/07_runs.ipynb #5386229c
 def read_log(path):
     "The rows of a run's log.csv as dicts of numbers."
     with open(path) as f: return [{k: float(v) if v not in ('', None) else None for k, v in r.items()} for r in csv.DictReader(f)]
 
+# %% ../nbs/07_runs.ipynb #4133d0d0
 def _finite(v): return v if isinstance(v, (int, str)) or v is None or (isinstance(v, float) and math.isfinite(v)) else None
 
+# %% ../nbs/07_runs.ipynb #90a7df4c
 def summarise(rows, final_prune_connections=None):
     "Best and final accuracy, final losses and connections of a run's log rows (non-finite values become None), and the connections after a final prune if there was one."
     scored = [r for r in rows if _finite(r.get('accuracy')) is not None]
@@ -448,13 +514,16 @@ def summarise(rows, final_prune_connections=None):
     if final_prune_connections is not None: summary['connections_after_final_prune'] = final_prune_connections
     return {k: _finite(v) for k, v in summary.items()}
 
+# %% ../nbs/07_runs.ipynb #75d62f55
 def summary_text(rows, final_prune_connections=None):
     return json.dumps(summarise(rows, final_prune_connections), indent=2, allow_nan=False)
 
+# %% ../nbs/07_runs.ipynb #925b64fb
 def write_summary(folder, rows, final_prune_connections=None):
     "Write `folder`/summary.json for the log `rows`, atomically, as strict JSON."
     atomic_write_text(Path(folder) / 'summary.json', summary_text(rows, final_prune_connections))
 
+# %% ../nbs/07_runs.ipynb #bf090dda
 def repair_run_files(folder, rows, finished, final_prune_connections=None):
     "Rewrite `folder`'s log.csv (and summary.json, if `finished`) from a checkpoint's log `rows`; return what changed."
     expected = {'log.csv': log_text(rows),
@@ -469,11 +538,13 @@ def repair_run_files(folder, rows, finished, final_prune_connections=None):
 class RunInterrupted(KeyboardInterrupt):
     "Ctrl-C stopped a run after its last finished epoch was saved; the message says how to continue."
 
+# %% ../nbs/07_runs.ipynb #8e062cae
 def duration(seconds):
     "`seconds` as h:mm:ss (or m:ss under an hour), as a person reads a time left."
     m, s = divmod(round(seconds), 60); h, m = divmod(m, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
+# %% ../nbs/07_runs.ipynb #23d5a878
 class RunProgress(Callback):
     "Where a run stands in the whole after each epoch: `text` is 'epoch e of N, h:mm:ss left' (the bar's comment on a terminal)."
     order = 55   # after the Recorder's row
@@ -490,6 +561,7 @@ class RunProgress(Callback):
         bar = getattr(getattr(self.learn, 'progress', None), 'mbar', None)   # fastai's bar over this fit's epochs
         if bar is not None: bar.main_bar.comment = self.text
 
+# %% ../nbs/07_runs.ipynb #c6af92b2
 class PrintTable(RunProgress):
     "Print the per-epoch table as plain aligned text (for logs), with the run's progress, instead of fastai's bars."
     def before_fit(self):

@@ -21,6 +21,7 @@ def smallest_first(values, n):
     below = (values < threshold).nonzero().squeeze(1)
     return torch.cat([below, (values == threshold).nonzero().squeeze(1)[:n - len(below)]])
 
+# %% ../nbs/04_set.ipynb #6d1dfe97
 def near_zero_candidates(weights, zeta):
     "Boolean mask over the connection `weights`: the ⌊ζ·n₊⌋ positive and ⌊ζ·n₋⌋ negative weights closest to zero, and every exact zero."
     candidates = weights == 0

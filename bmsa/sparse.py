@@ -7,17 +7,19 @@ Docs: https://bmsa-dev.github.io/bmsa/sparse.html.md"""
 # %% auto #0
 __all__ = ['sparsity_distributions', 'real_number', 'whole_number', 'check_epsilon', 'erdos_renyi_density',
            'erdos_renyi_kernel_density', 'erdos_renyi_count', 'check_sparsity', 'layer_densities', 'SparseLayer',
-           'is_sparse_layer', 'sparse_layers', 'named_sparse_layers', 'is_sparse', 'connection_view',
-           'layer_connections', 'connections', 'n_parameters', 'sparsity_summary', 'format_sparsity_summary',
-           'torch_pruned_mask', 'check_not_torch_pruned', 'absorb_torch_pruning', 'optimizer_state',
-           'remap_optimizer_state', 'zero_optimizer_state', 'optimizer_state_tensors', 'check_state_dict',
+           'backend_names', 'backend_class', 'check_backend', 'to_backend', 'is_sparse_layer', 'sparse_layers',
+           'named_sparse_layers', 'is_sparse', 'connection_view', 'layer_connections', 'connections', 'n_parameters',
+           'replace_modules', 'sparsity_summary', 'format_sparsity_summary', 'torch_pruned_mask',
+           'check_not_torch_pruned', 'absorb_torch_pruning', 'optimizer_state', 'remap_optimizer_state',
+           'zero_optimizer_state', 'optimizer_state_tensors', 'set_data', 'check_state_dict',
            'guard_state_dict_loading', 'check_sparse_invariants']
 
 # %% ../nbs/02_sparse.ipynb #bd45d496
 import math, numbers
+from fastcore.basics import patch
 import torch
 from torch import nn
-from .paper import paper_defaults
+from .paper import paper_defaults, our_readings
 
 # %% ../nbs/02_sparse.ipynb #bb0676c1
 def real_number(value):
@@ -27,17 +29,20 @@ def real_number(value):
     try: return float(value)
     except OverflowError: return math.inf if value > 0 else -math.inf     # an int too large for a float
 
+# %% ../nbs/02_sparse.ipynb #d0adb9c5
 def whole_number(value):
     "`value` as a Python int if it is an integer (NumPy integers and 0-d integer tensors too, bools not), else None."
     if isinstance(value, torch.Tensor): value = value.item() if value.dim() == 0 else None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral): return None
     return int(value)
 
+# %% ../nbs/02_sparse.ipynb #9cdb4a5d
 def _shown(value, n=60):
     "`repr(value)`, shortened to about `n` characters for error messages."
     text = repr(value)
     return text if len(text) <= n else text[:n - 5] + ' ...' + text[-1]
 
+# %% ../nbs/02_sparse.ipynb #7914f2f8
 def check_epsilon(epsilon):
     "Raise a clear error unless ε is a finite positive number; return it as a float."
     value = real_number(epsilon)
@@ -46,10 +51,12 @@ def check_epsilon(epsilon):
                          f"positive number, e.g. the paper's 20; got {_shown(epsilon)}.")
     return value
 
+# %% ../nbs/02_sparse.ipynb #0cfb7711
 def erdos_renyi_density(n_in, n_out, epsilon):
     "SET's Erdős–Rényi connection density ε(n_in+n_out)/(n_in·n_out) of an `n_in`→`n_out` layer, capped at 1."
     return erdos_renyi_kernel_density((n_out, n_in), epsilon)
 
+# %% ../nbs/02_sparse.ipynb #9b9ddc8d
 def erdos_renyi_kernel_density(shape, epsilon):
     "ε·Σshape/Πshape capped at 1: Erdős–Rényi for a linear weight, RigL's ERK for a conv weight (out, in, *kernel)."
     epsilon = check_epsilon(epsilon)
@@ -72,7 +79,8 @@ def check_sparsity(sparsity):
 
 sparsity_distributions = ('erdos_renyi', 'uniform')
 
-def layer_densities(shapes, epsilon=None, sparsity=None, distribution='erdos_renyi'):
+# %% ../nbs/02_sparse.ipynb #72baeb03
+def layer_densities(shapes, epsilon=None, sparsity=None, distribution=our_readings['distribution']):
     "One density per weight shape in `shapes` (a dict name → shape) from ε, or from a global or per-layer sparsity."
     if epsilon is not None and sparsity is not None:
         raise ValueError("Give either epsilon (SET's Erdős–Rényi ε) or sparsity (the share of absent connections), not both.")
@@ -100,76 +108,186 @@ def layer_densities(shapes, epsilon=None, sparsity=None, distribution='erdos_ren
 
 # %% ../nbs/02_sparse.ipynb #abe4ca82
 class SparseLayer:
-    "The interface of a sparse layer, whatever its storage (a mixin beside `nn.Module`)."
-    backends = {}             # storage name -> class that declares it, for messages about saved states
-    storage, state_keys = None, ()   # a backend's name, and the state-dict entries that identify its layers
-    def __init_subclass__(cls, **kwargs):
+    "The interface of a sparse layer, whatever its storage (a mixin beside `nn.Module`); its classes register the backends."
+    backends, backend_aliases, default_backend = {}, {}, None   # backend name -> the layer class that declares it
+    storage, aliases, description, state_keys = None, (), '', ()  # a backend's name, other names, what it is, its saved entries
+    def __init_subclass__(cls, default_backend=False, **kwargs):
         super().__init_subclass__(**kwargs)
-        if 'state_keys' in cls.__dict__: SparseLayer.backends[cls.storage] = cls
+        if 'state_keys' not in cls.__dict__ or cls.storage in SparseLayer.backends: return   # the first class keeps the name
+        SparseLayer.backends[cls.storage] = cls
+        SparseLayer.backend_aliases.update({a: cls.storage for a in cls.aliases})
+        if default_backend: SparseLayer.default_backend = cls.storage
 
-    def connection_view(self, opt=None): raise NotImplementedError
-    @property
-    def n_connections(self): raise NotImplementedError
-    @property
-    def weight_shape(self): raise NotImplementedError
-    @property
-    def size(self): return math.prod(self.weight_shape)
-    @property
-    def density(self): return self.n_connections / max(1, self.size)
-    def dense_weight(self): raise NotImplementedError
-    def dense_mask(self): raise NotImplementedError
-    def dense_strikes(self): raise NotImplementedError
-    def dense_removals(self): raise NotImplementedError
-    def dense_view(self, t): raise NotImplementedError
-    def connection_parameter(self): raise NotImplementedError
-    @property
-    def frozen(self):
-        "Whether the connections' weights do not train (`requires_grad_(False)`, fastai's `freeze`): no rule evolves them."
-        return not self.connection_parameter().requires_grad
-    @property
-    def n_parameters(self):
-        "The numbers this layer learns: one weight per connection and its bias (no masked zeros, no free capacity)."
-        bias = getattr(self, 'bias', None)
-        return self.n_connections + (0 if bias is None else bias.numel())
-    def enforce_sparsity(self): raise NotImplementedError
-    def check_invariants(self, opt=None): raise NotImplementedError
-    def to_dense_module(self): raise NotImplementedError
+# %% ../nbs/02_sparse.ipynb #80887536
+@patch(cls_method=True)
+def store(cls:SparseLayer, model, opt=None):
+    "Store every sparse layer of `model` in this backend (in place; `opt`'s state follows); return the model."
+    raise NotImplementedError
+
+# %% ../nbs/02_sparse.ipynb #d257b920
+@patch(cls_method=True)
+def check_options(cls:SparseLayer, conv=False):
+    "Raise a clear error if this backend cannot hold the layers `sparsify` would choose (conv: convolutions too)."
+
+# %% ../nbs/02_sparse.ipynb #ac5f12f5
+@patch
+def connection_view(self:SparseLayer, opt=None): raise NotImplementedError
+
+# %% ../nbs/02_sparse.ipynb #f7e02015
+@patch(as_prop=True)
+def n_connections(self:SparseLayer): raise NotImplementedError
+
+# %% ../nbs/02_sparse.ipynb #c3873eba
+@patch(as_prop=True)
+def weight_shape(self:SparseLayer): raise NotImplementedError
+
+# %% ../nbs/02_sparse.ipynb #9884b561
+@patch(as_prop=True)
+def size(self:SparseLayer): return math.prod(self.weight_shape)
+
+# %% ../nbs/02_sparse.ipynb #d82204d7
+@patch(as_prop=True)
+def density(self:SparseLayer): return self.n_connections / max(1, self.size)
+
+# %% ../nbs/02_sparse.ipynb #14fe349f
+@patch
+def dense_weight(self:SparseLayer): raise NotImplementedError
+
+# %% ../nbs/02_sparse.ipynb #f4e75cd3
+@patch
+def dense_mask(self:SparseLayer): raise NotImplementedError
+
+# %% ../nbs/02_sparse.ipynb #904a6e98
+@patch
+def dense_strikes(self:SparseLayer): raise NotImplementedError
+
+# %% ../nbs/02_sparse.ipynb #c24b887b
+@patch
+def dense_removals(self:SparseLayer): raise NotImplementedError
+
+# %% ../nbs/02_sparse.ipynb #a57b29c6
+@patch
+def dense_view(self:SparseLayer, t): raise NotImplementedError
+
+# %% ../nbs/02_sparse.ipynb #6c8589c1
+@patch
+def connection_parameter(self:SparseLayer): raise NotImplementedError
+
+# %% ../nbs/02_sparse.ipynb #e4f9dc09
+@patch(as_prop=True)
+def frozen(self:SparseLayer):
+    "Whether the connections' weights do not train (`requires_grad_(False)`, fastai's `freeze`): no rule evolves them."
+    return not self.connection_parameter().requires_grad
+
+# %% ../nbs/02_sparse.ipynb #215a59f2
+@patch(as_prop=True)
+def n_parameters(self:SparseLayer):
+    "The numbers this layer learns: one weight per connection and its bias (no masked zeros, no free capacity)."
+    bias = getattr(self, 'bias', None)
+    return self.n_connections + (0 if bias is None else bias.numel())
+
+# %% ../nbs/02_sparse.ipynb #fecbfd1d
+@patch
+def enforce_sparsity(self:SparseLayer): raise NotImplementedError
+
+# %% ../nbs/02_sparse.ipynb #d20ee35e
+@patch
+def check_invariants(self:SparseLayer, opt=None): raise NotImplementedError
+
+# %% ../nbs/02_sparse.ipynb #9e0e8b52
+@patch
+def to_dense_module(self:SparseLayer): raise NotImplementedError
 
 # %% ../nbs/02_sparse.ipynb #c6d4b6b2
+def backend_names():
+    "The backends one may ask for: the registered names, then their aliases."
+    return list(SparseLayer.backends) + list(SparseLayer.backend_aliases)
+
+# %% ../nbs/02_sparse.ipynb #02b0b446
+def backend_class(backend=None):
+    "The layer class that declares `backend` (a name or an alias; None: the default backend)."
+    name = SparseLayer.default_backend if backend is None else SparseLayer.backend_aliases.get(backend, backend)
+    if isinstance(name, str) and name in SparseLayer.backends: return SparseLayer.backends[name]
+    choices = "; ".join(f"{n!r} ({c.description})" for n, c in SparseLayer.backends.items())
+    aliases = ", ".join(f"{a!r} for {n!r}" for a, n in SparseLayer.backend_aliases.items())
+    raise ValueError(f"backend must be one of: {choices}" + (f" (also {aliases})" if aliases else "") +
+                     f"; got {_shown(backend)}.")
+
+# %% ../nbs/02_sparse.ipynb #dca75b30
+def check_backend(backend):
+    "Raise a clear error unless `backend` is None (the model's own, else the default) or a backend name; return it."
+    if backend is not None: backend_class(backend)
+    return backend
+
+# %% ../nbs/02_sparse.ipynb #8497bbbe
+def to_backend(model, backend=None, opt=None):
+    "Store the sparse layers of `model` in `backend` (see `backend_names`; None: the default), in place; `opt`'s state follows."
+    cls = backend_class(backend)
+    check_not_torch_pruned(model)
+    return cls.store(model, opt)
+
+# %% ../nbs/02_sparse.ipynb #4fdae905
 def is_sparse_layer(module):
     "Whether `module` is a sparse layer (of any storage backend)."
     return isinstance(module, SparseLayer)
 
+# %% ../nbs/02_sparse.ipynb #faa94fdb
 def sparse_layers(model):
     "The sparse layers of `model`, in module order (each once)."
     return [m for m in model.modules() if is_sparse_layer(m)]
 
+# %% ../nbs/02_sparse.ipynb #d092ba45
 def named_sparse_layers(model):
     "(name, layer) for the sparse layers of `model`, in module order."
     return [(n, m) for n, m in model.named_modules() if is_sparse_layer(m)]
 
+# %% ../nbs/02_sparse.ipynb #57cc0763
 def is_sparse(model):
     "Whether `model` has at least one sparse layer."
     return any(is_sparse_layer(m) for m in model.modules())
 
+# %% ../nbs/02_sparse.ipynb #c93c2b3e
 def connection_view(layer, opt=None):
     "The set-of-connections view of a sparse layer (see `SparseLayer`)."
     return layer.connection_view(opt)
 
+# %% ../nbs/02_sparse.ipynb #7e098ce7
 def layer_connections(model):
     "The number of connections of each sparse layer of `model`."
     return [l.n_connections for l in sparse_layers(model)]
 
+# %% ../nbs/02_sparse.ipynb #6963230c
 def connections(model):
     "The number of connections in `model`'s sparse layers."
     return sum(layer_connections(model))
 
+# %% ../nbs/02_sparse.ipynb #86efe794
 def n_parameters(model, trainable=False):
     "The numbers `model` learns (only those that train if `trainable`): each sparse layer's connections and bias, other parameters whole."
     layers = sparse_layers(model)
     owned = {id(p) for l in layers for p in l.parameters(recurse=False)}
     rest = sum(p.numel() for p in model.parameters() if id(p) not in owned and (p.requires_grad or not trainable))
     return rest + sum(l.n_parameters for l in layers if not (trainable and l.frozen))
+
+# %% ../nbs/02_sparse.ipynb #4f77b823
+def replace_modules(model, convert):
+    "Replace each module `m` of `model` for which `convert(m)` is not None (the root too, and every reference to `m`)."
+    done, visited = {}, set()
+    def converted(m):
+        if id(m) not in done: done[id(m)] = (m, convert(m))   # keeps `m` alive, so that ids stay unique
+        return done[id(m)][1]
+    def visit(module):
+        if id(module) in visited: return
+        visited.add(id(module))
+        for name, child in list(module._modules.items()):       # not named_children(): it skips a module's second use
+            if child is None: continue
+            new = converted(child)
+            if new is not None: module._modules[name] = new
+            else: visit(child)
+    root = converted(model)
+    if root is not None: return root
+    visit(model)
+    return model
 
 # %% ../nbs/02_sparse.ipynb #85d3879c
 def sparsity_summary(model):
@@ -183,6 +301,7 @@ def sparsity_summary(model):
                          torch_pruned=kept is not None))
     return rows
 
+# %% ../nbs/02_sparse.ipynb #dccdef89
 def _skipped_rows(model):
     "A line for each layer that `sparsify` skipped (`model._bmsa_skipped`: name -> why) and that is still dense."
     modules, lines = dict(model.named_modules()), []
@@ -194,6 +313,7 @@ def _skipped_rows(model):
         lines.append(f"{'-':>5}  {name[:14]:<14} {type(m).__name__[:14]:<14} {shape:<18} dense (skipped: {why})")
     return lines
 
+# %% ../nbs/02_sparse.ipynb #fb5182d2
 def format_sparsity_summary(model):
     "`sparsity_summary` as aligned text, with a total line (and the layers `sparsify` skipped, if any)."
     rows = sparsity_summary(model)
@@ -214,12 +334,14 @@ def _torch_pruning_hook(layer):
     return next((h for h in layer._forward_pre_hooks.values() if isinstance(h, prune.BasePruningMethod)
                  and getattr(layer, h._tensor_name) is layer.connection_parameter()), None)
 
+# %% ../nbs/02_sparse.ipynb #6074e1e5
 def torch_pruned_mask(layer):
     "The connections of `layer` that `torch.nn.utils.prune` keeps, as a dense boolean mask (None if it is not applied)."
     hook = _torch_pruning_hook(layer)
     if hook is None: return None
     return layer.dense_view(getattr(layer, hook._tensor_name + '_mask')).bool() & layer.dense_mask()
 
+# %% ../nbs/02_sparse.ipynb #8ef83fe0
 def check_not_torch_pruned(model):
     "Refuse a model whose sparse layers carry `torch.nn.utils.prune`'s re-parametrisation."
     pruned = [n or 'the model' for n, l in named_sparse_layers(model) if _torch_pruning_hook(l) is not None]
@@ -228,6 +350,7 @@ def check_not_torch_pruned(model):
                          "topology, which bmsa cannot evolve or convert. Make that pruning part of the topology first: "
                          "`bmsa.sparse.absorb_torch_pruning(model)`.")
 
+# %% ../nbs/02_sparse.ipynb #436f6098
 @torch.no_grad()
 def absorb_torch_pruning(model, opt=None):
     "Make `torch.nn.utils.prune`'s pruning of `model`'s sparse layers permanent and remove the pruned connections."
@@ -249,6 +372,7 @@ def optimizer_state(opt, param):
     state = getattr(opt, 'state', None)
     return state.get(param) if state is not None else None
 
+# %% ../nbs/02_sparse.ipynb #0d94c642
 def remap_optimizer_state(opt, param, old_shape, remap):
     "Replace every state tensor of `param` shaped like `old_shape` (one entry per element) by `remap(tensor)`."
     state = optimizer_state(opt, param)
@@ -257,6 +381,7 @@ def remap_optimizer_state(opt, param, old_shape, remap):
         if isinstance(value, torch.Tensor) and value.dim() > 0 and tuple(value.shape) == tuple(old_shape):
             state[key] = remap(value)
 
+# %% ../nbs/02_sparse.ipynb #7a06820c
 @torch.no_grad()
 def zero_optimizer_state(opt, param, positions):
     "Zero every per-element state tensor that optimizer `opt` keeps for `param` at flat `positions`."
@@ -264,10 +389,21 @@ def zero_optimizer_state(opt, param, positions):
     for value in (optimizer_state(opt, param) or {}).values():
         if isinstance(value, torch.Tensor) and value.shape == param.shape: value.view(-1)[positions] = 0
 
+# %% ../nbs/02_sparse.ipynb #ceed7abd
 def optimizer_state_tensors(opt, param):
     "The per-element state tensors (same shape as `param`) that `opt` keeps for `param`, by name."
     return {k: v for k, v in (optimizer_state(opt, param) or {}).items()
             if isinstance(v, torch.Tensor) and v.shape == param.shape}
+
+# %% ../nbs/02_sparse.ipynb #08c16456
+def set_data(param, data):
+    "Give `param` new `data`; when its shape changes, also a fresh gradient accumulator."
+    if data.shape != param.shape:
+        # autograd keeps the node that accumulates `param`'s gradient, with `param`'s old shape, for as long as a graph
+        # that used `param` is alive (a custom loop that keeps `loss`), and the next backward would then fail. Data
+        # of another dtype makes autograd drop that node (`Tensor.data`'s setter); the second assignment sets the data.
+        param.data = data.new_empty(0, dtype=torch.float64 if data.dtype != torch.float64 else torch.float32)
+    param.data = data
 
 # %% ../nbs/02_sparse.ipynb #fe677bb9
 def _storage_of(keys, prefix):
@@ -277,9 +413,11 @@ def _storage_of(keys, prefix):
         if set(cls.state_keys) <= names: return name
     return 'dense' if 'weight' in names else None
 
+# %% ../nbs/02_sparse.ipynb #e63c18aa
 def _layer_prefixes(keys):
     return sorted({k.rsplit('.', 1)[0] + '.' if '.' in k else '' for k in keys})
 
+# %% ../nbs/02_sparse.ipynb #26f849f2
 def _storage_hint(own, saved):
     "A sentence for each layer whose storage differs between this model and the saved state."
     hints = []
@@ -294,11 +432,13 @@ def _storage_hint(own, saved):
         lines.append("It was saved dense (before sparse training): load it into a dense model, or make it sparse "
                      "after loading with `sparsify(model, init='keep')`.")
     else:
-        lines.append("Make this model sparse with the same storage first: `sparsify(model)` (the 'masked' backend) "
-                     "or `sparsify(model, backend='sparse')` (the 'compressed' one), or create the Learner with the "
-                     "sparse-training callback and the same `backend=`; then load.")
+        lines.append(f"Make this model sparse with the same storage first: `sparsify(model)` (the "
+                     f"{SparseLayer.default_backend!r} backend) or `sparsify(model, backend=name)` with the saved backend "
+                     f"(one of {list(SparseLayer.backends)}), or create the Learner with the sparse-training callback "
+                     "and the same `backend=`; then load.")
     return lines
 
+# %% ../nbs/02_sparse.ipynb #827877af
 def check_state_dict(model, state_dict):
     "Raise a clear error if `state_dict` does not fit `model` key for key and shape for shape."
     own = model.state_dict()
@@ -317,9 +457,11 @@ def check_state_dict(model, state_dict):
     lines += hint or ["Build the model with the same architecture (and the same sparse-training callback) as the one saved."]
     raise ValueError("\n".join(lines))
 
+# %% ../nbs/02_sparse.ipynb #b1744d3b
 def _check_before_load(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
     if prefix == '' and strict: check_state_dict(module, state_dict)
 
+# %% ../nbs/02_sparse.ipynb #e34fcab7
 def guard_state_dict_loading(model):
     "Make `model.load_state_dict` check keys and shapes of the whole state before copying anything."
     if not getattr(model, '_bmsa_load_guard', False):

@@ -11,10 +11,12 @@ __all__ = ['pack_bits', 'unpack_bits', 'block_grid', 'block_sum', 'block_sum_at'
 
 # %% ../nbs/09_topology.ipynb #97f58630
 import io, math, os
+from fastcore.basics import patch
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from .paper import paper_defaults
 from .sparse import sparse_layers
 from .dst import DynamicSparseTraining
 from .set import SET
@@ -28,6 +30,7 @@ def pack_bits(mask):
     "A boolean tensor as a flat uint8 tensor of bits."
     return torch.from_numpy(np.packbits(mask.reshape(-1).cpu().numpy().astype(np.uint8)))
 
+# %% ../nbs/09_topology.ipynb #1bad4057
 def unpack_bits(bits, shape):
     "The boolean tensor of `shape` that `pack_bits` packed."
     n = math.prod(shape)
@@ -40,12 +43,14 @@ def block_grid(shape, max_size=128):
     bh, bw = math.ceil(h / n), math.ceil(w / n)
     return (bh, bw), (math.ceil(h / bh), math.ceil(w / bw))
 
+# %% ../nbs/09_topology.ipynb #217a2a5e
 def block_sum(dense, max_size=128):
     "The sum of a 2-d tensor over each block of `block_grid`, by sum pooling."
     (bh, bw), (gh, gw) = block_grid(dense.shape, max_size)
     x = F.pad(dense.float()[None, None], (0, gw * bw - dense.shape[1], 0, gh * bh - dense.shape[0]))
     return F.avg_pool2d(x, (bh, bw), divisor_override=1)[0, 0].cpu()
 
+# %% ../nbs/09_topology.ipynb #bcf03f7f
 def block_sum_at(positions, values, shape, max_size=128):
     "The same sums from flat `positions` (row·n_in + column) and their `values`, with `bincount`."
     (bh, bw), (gh, gw) = block_grid(shape, max_size)
@@ -53,6 +58,7 @@ def block_sum_at(positions, values, shape, max_size=128):
     block = (positions // shape[1] // bh) * gw + (positions % shape[1]) // bw
     return torch.bincount(block, weights=values.float().cpu(), minlength=gh * gw).view(gh, gw)
 
+# %% ../nbs/09_topology.ipynb #86232c67
 def block_cells(shape, max_size=128):
     "How many positions each block covers."
     (bh, bw), (gh, gw) = block_grid(shape, max_size)
@@ -65,19 +71,23 @@ def lists_eligibility(rule):
     "Whether the sparse-training callback `rule` lists the positions where it may grow (BMSA's `eligible_positions`)."
     return callable(getattr(rule, 'eligible_positions', None))
 
+# %% ../nbs/09_topology.ipynb #12ded94c
 def growth_description(rule):
     "How `rule` chooses where to grow: 'listed' (it lists the eligible positions), 'random' (SET's uniform draw) or 'unlisted'."
     if lists_eligibility(rule): return 'listed'
     return 'random' if type(rule).choose_growth is SET.choose_growth else 'unlisted'
 
+# %% ../nbs/09_topology.ipynb #4065d977
 def _histogram(weights, limit, bins):
     "Counts of `weights` in `bins` equal bins over [−limit, limit], outliers in the outermost bins."
     return torch.histc(weights.float().cpu().clamp(-limit, limit), bins=bins, min=-limit, max=limit).int()
 
+# %% ../nbs/09_topology.ipynb #3f365d3e
 def matrix_shape(weight_shape):
     "The matrix (n_out, n_in) a weight is drawn as: a conv kernel (out, in, kh, kw) as (out, in·kh·kw), same flat positions."
     return (weight_shape[0], math.prod(weight_shape[1:]))
 
+# %% ../nbs/09_topology.ipynb #454be820
 def _full_snapshot(layer, view, rule, accuracy):
     mask = layer.dense_mask().detach().cpu().bool()
     strikes, removals = layer.dense_strikes().detach().cpu(), layer.dense_removals().detach().cpu()
@@ -92,6 +102,7 @@ def _full_snapshot(layer, view, rule, accuracy):
         snap['eligible'] = pack_bits(eligible)
     return snap
 
+# %% ../nbs/09_topology.ipynb #9a4f5ddd
 def _block_snapshot(layer, view, rule, max_size):
     shape, positions = matrix_shape(layer.weight_shape), view.positions()
     cells = block_cells(shape, max_size)
@@ -105,6 +116,7 @@ def _block_snapshot(layer, view, rule, max_size):
     return dict(density=(n / cells).half(), mean_abs_weight=(w / per_connection).half(),
                 strikes=half(s / per_connection), removals=half(d / cells))
 
+# %% ../nbs/09_topology.ipynb #56b4f802
 def layer_snapshot(layer, kind, hist_limit, bins=64, max_size=128, rule=None, accuracy=None):
     "One layer's snapshot: 'full' (mask, strikes, removals, eligibility) or 'blocks' (maps), plus connections and histogram."
     view = layer.connection_view()
@@ -119,6 +131,7 @@ def layer_label(index, name, weight_shape):
     label = f"{index}: {'×'.join(map(str, weight_shape[1:]))}→{weight_shape[0]}"
     return f"{label} (module {name})" if name else label
 
+# %% ../nbs/09_topology.ipynb #e69147c4
 class TopologyHistory:
     "Per-epoch snapshots of a model's sparse layers and the epochs' metrics; `save`s to one file of plain tensors."
     version = 2
@@ -126,109 +139,8 @@ class TopologyHistory:
         store_attr()
         self.layers, self.epochs, self.snapshots, self.rule, self.run = [], [], [], None, None   # run: the settings that recorded it
 
-    # --- recording ------------------------------------------------------------------------------------------------
-    def describe(self, model):
-        "Describe `model`'s sparse layers (number, name, shape, how they are recorded, histogram range) on the first record."
-        names = {id(m): n for n, m in model.named_modules()}
-        layers = []
-        for i, layer in enumerate(sparse_layers(model)):
-            weight_shape, weights = tuple(layer.weight_shape), layer.connection_view().weights()
-            limit = 2 * float(weights.abs().max()) if len(weights) else 1.
-            name = names.get(id(layer), '')
-            layers.append(dict(index=i, name=name, label=layer_label(i, name, weight_shape), weight_shape=weight_shape,
-                               shape=matrix_shape(weight_shape), hist_limit=limit or 1., backend=type(layer).__name__,
-                               kind='full' if math.prod(weight_shape) <= self.full_limit else 'blocks'))
-        return layers
-
-    @torch.no_grad()
-    def record(self, model, epoch='start', metrics=None, rule=None):
-        "Snapshot every sparse layer of `model` as epoch `epoch` ('start' or a number from 0), trained by callback `rule`."
-        layers = sparse_layers(model)
-        if not layers: raise ValueError("The model has no sparse layers: train it with a sparse-training callback "
-                                        "(BMSA(), SET(), AccSET()) to record its topology.")
-        shapes = [tuple(l.weight_shape) for l in layers]
-        if self.layers and shapes != [l['weight_shape'] for l in self.layers]:
-            raise ValueError(f"This history records layers of shapes {[l['weight_shape'] for l in self.layers]}, "
-                             f"not {shapes}: use a new TopologyRecorder (or TopologyHistory) for another model.")
-        if not self.layers: self.layers = self.describe(model)
-        if rule is not None: self.rule = dict(name=type(rule).__name__, growth=growth_description(rule))
-        metrics = dict(metrics or {})
-        accuracy = metrics.get(getattr(rule, 'accuracy_metric', 'accuracy'))
-        snaps = [layer_snapshot(layer, info['kind'], info['hist_limit'], self.bins, self.max_map, rule, accuracy)
-                 for layer, info in zip(layers, self.layers)]
-        self.snapshots.append(dict(epoch=epoch, metrics=metrics, layers=snaps))
-
-    def truncate(self, epoch):
-        "Forget the epochs from `epoch` on (a run resumed from an earlier checkpoint records them again)."
-        self.epochs = [e for e in self.epochs if e['epoch'] < epoch]
-        self.snapshots = [s for s in self.snapshots if s['epoch'] == 'start' or s['epoch'] < epoch]
-        return self
-
-    def add_epoch(self, epoch, metrics, connections):
-        "Keep one epoch's metrics (every epoch, recorded or not) for the curves."
-        self.epochs.append(dict(epoch=epoch, metrics=dict(metrics), connections=connections))
-
     # --- reading --------------------------------------------------------------------------------------------------
     def __len__(self): return len(self.snapshots)
-    @property
-    def snapshot_epochs(self): return [s['epoch'] for s in self.snapshots]
-    @property
-    def next_epoch(self): return self.epochs[-1]['epoch'] + 1 if self.epochs else 0
-
-    def snapshot_index(self, epoch=None):
-        "The index of the snapshot of `epoch` ('start', an epoch number from 0, or None for the last)."
-        if not self.snapshots: raise ValueError("The history has no snapshots yet.")
-        if epoch is None: return len(self.snapshots) - 1
-        epochs = self.snapshot_epochs
-        if epoch not in epochs: raise ValueError(f"No snapshot of epoch {epoch!r}; recorded: {epochs} (epochs count from 0).")
-        return epochs.index(epoch)
-
-    def layer_index(self, layer=0):
-        "The index of `layer`, given as its number in sparse-layer order (from 0) or as the module's name."
-        names = [l['name'] for l in self.layers]
-        if isinstance(layer, int) and not isinstance(layer, bool) and 0 <= layer < len(names): return layer
-        if isinstance(layer, str) and layer in names: return names.index(layer)
-        raise ValueError(f"No layer {layer!r}: give a number from 0 to {len(names) - 1} (sparse-layer order) or one of "
-                         f"the module names {names}.")
-
-    def layer_state(self, epoch=None, layer=0):
-        "One layer at one epoch, unpacked: dense tensors for a 'full' layer, block maps for a 'blocks' one."
-        j = self.layer_index(layer)
-        info, snap = self.layers[j], self.snapshots[self.snapshot_index(epoch)]
-        s = dict(snap['layers'][j])
-        edges = torch.linspace(-info['hist_limit'], info['hist_limit'], self.bins + 1)
-        state = dict(kind=info['kind'], shape=info['shape'], connections=s['connections'], histogram=s['histogram'],
-                     edges=edges, epoch=snap['epoch'], metrics=snap['metrics'])
-        if info['kind'] == 'blocks':
-            state.update({k: None if s[k] is None else s[k].float() for k in ('density', 'mean_abs_weight', 'strikes', 'removals')})
-            return state
-        shape = info['shape']
-        mask = unpack_bits(s['mask'], shape)
-        state['mask'], state['strikes'], state['removals'] = mask, None, None
-        if s['strikes'] is not None:
-            strikes = torch.zeros(mask.numel(), dtype=torch.uint8)
-            strikes[mask.view(-1)] = s['strikes']
-            state['strikes'] = strikes.view(shape)
-        if s['removal_positions'] is not None:
-            removals = torch.zeros(mask.numel(), dtype=torch.int32)
-            removals[s['removal_positions'].long()] = s['removal_counts']
-            state['removals'] = removals.view(shape)
-        state['eligible'] = None if s['eligible'] is None else unpack_bits(s['eligible'], shape)
-        return state
-
-    def curve(self, name):
-        "Epochs (from 0) and values of metric `name` ('connections' falls back to the count at the epoch's end)."
-        xs, ys = [], []
-        for e in self.epochs:
-            v = e['metrics'].get(name, e['connections'] if name == 'connections' else None)
-            if v is not None: xs.append(e['epoch']); ys.append(v)
-        return xs, ys
-
-    def label(self, epoch): return 'start' if epoch == 'start' else str(epoch)
-
-    def nbytes(self):
-        "The memory the snapshots' tensors take."
-        return sum(t.nbytes for s in self.snapshots for l in s['layers'] for t in l.values() if isinstance(t, torch.Tensor))
 
     def __repr__(self):
         labels = [self.label(e) for e in self.snapshot_epochs]
@@ -237,34 +149,173 @@ class TopologyHistory:
         return (f"TopologyHistory: {len(self.layers)} layers, {len(self.epochs)} epochs, {len(self)} snapshots "
                 f"({shown}){rule}, {self.nbytes() / 1e6:.2f} MB")
 
-    # --- saving ---------------------------------------------------------------------------------------------------
-    def state(self):
-        "Everything as plain dicts, lists, numbers, strings and tensors."
-        return dict(format='bmsa-topology', version=self.version, settings=dict(full_limit=self.full_limit,
-                    max_map=self.max_map, bins=self.bins), layers=self.layers, epochs=self.epochs,
-                    snapshots=self.snapshots, rule=self.rule, run=self.run)
+# %% ../nbs/09_topology.ipynb #bf14c0a6
+# --- recording ------------------------------------------------------------------------------------------------
+@patch
+def describe(self:TopologyHistory, model):
+    "Describe `model`'s sparse layers (number, name, shape, how they are recorded, histogram range) on the first record."
+    names = {id(m): n for n, m in model.named_modules()}
+    layers = []
+    for i, layer in enumerate(sparse_layers(model)):
+        weight_shape, weights = tuple(layer.weight_shape), layer.connection_view().weights()
+        limit = 2 * float(weights.abs().max()) if len(weights) else 1.
+        name = names.get(id(layer), '')
+        layers.append(dict(index=i, name=name, label=layer_label(i, name, weight_shape), weight_shape=weight_shape,
+                           shape=matrix_shape(weight_shape), hist_limit=limit or 1., backend=type(layer).__name__,
+                           kind='full' if math.prod(weight_shape) <= self.full_limit else 'blocks'))
+    return layers
 
-    def save(self, path):
-        "Write the history to `path` (a file, or a run folder that gets `topology.pt`), atomically."
-        path = Path(path)
-        if path.is_dir(): path = path / 'topology.pt'
-        state = io.BytesIO(); torch.save(self.state(), state)
-        atomic_write(path, lambda f: f.write(state.getvalue()), root=path.parent)
-        return path
+# %% ../nbs/09_topology.ipynb #c3f75557
+@patch
+@torch.no_grad()
+def record(self:TopologyHistory, model, epoch='start', metrics=None, rule=None):
+    "Snapshot every sparse layer of `model` as epoch `epoch` ('start' or a number from 0), trained by callback `rule`."
+    layers = sparse_layers(model)
+    if not layers: raise ValueError("The model has no sparse layers: train it with a sparse-training callback "
+                                    "(BMSA(), SET(), AccSET()) to record its topology.")
+    shapes = [tuple(l.weight_shape) for l in layers]
+    if self.layers and shapes != [l['weight_shape'] for l in self.layers]:
+        raise ValueError(f"This history records layers of shapes {[l['weight_shape'] for l in self.layers]}, "
+                         f"not {shapes}: use a new TopologyRecorder (or TopologyHistory) for another model.")
+    if not self.layers: self.layers = self.describe(model)
+    if rule is not None:
+        self.rule = dict(name=type(rule).__name__, growth=growth_description(rule))
+        if hasattr(rule, 'strikes_to_remove'): self.rule['strikes_to_remove'] = rule.strikes_to_remove
+    metrics = dict(metrics or {})
+    accuracy = metrics.get(getattr(rule, 'accuracy_metric', 'accuracy'))
+    snaps = [layer_snapshot(layer, info['kind'], info['hist_limit'], self.bins, self.max_map, rule, accuracy)
+             for layer, info in zip(layers, self.layers)]
+    self.snapshots.append(dict(epoch=epoch, metrics=metrics, layers=snaps))
 
-    @classmethod
-    def from_state(cls, state):
-        "The history that `state()` described (files of version 1 get their layers renumbered from 0)."
-        if not isinstance(state, dict) or state.get('format') != 'bmsa-topology':
-            raise ValueError("Not a topology history saved by bmsa.topology.")
-        if state['version'] > cls.version: raise ValueError(f"Topology history version {state['version']} is newer than this bmsa reads.")
-        h = cls(**state['settings'])
-        h.layers = [dict(l, index=i, shape=tuple(l['shape']), weight_shape=tuple(l.get('weight_shape', l['shape'])),
-                         label=layer_label(i, l['name'], l.get('weight_shape', l['shape'])))
-                    for i, l in enumerate(state['layers'])]
-        h.epochs, h.snapshots, h.rule, h.run = state['epochs'], state['snapshots'], state.get('rule'), state.get('run')
-        return h
+# %% ../nbs/09_topology.ipynb #e41aa5c2
+@patch
+def truncate(self:TopologyHistory, epoch):
+    "Forget the epochs from `epoch` on (a run resumed from an earlier checkpoint records them again)."
+    self.epochs = [e for e in self.epochs if e['epoch'] < epoch]
+    self.snapshots = [s for s in self.snapshots if s['epoch'] == 'start' or s['epoch'] < epoch]
+    return self
 
+# %% ../nbs/09_topology.ipynb #858b6556
+@patch
+def add_epoch(self:TopologyHistory, epoch, metrics, connections):
+    "Keep one epoch's metrics (every epoch, recorded or not) for the curves."
+    self.epochs.append(dict(epoch=epoch, metrics=dict(metrics), connections=connections))
+
+# %% ../nbs/09_topology.ipynb #de02fcb4
+@patch(as_prop=True)
+def snapshot_epochs(self:TopologyHistory): return [s['epoch'] for s in self.snapshots]
+
+# %% ../nbs/09_topology.ipynb #808e4c36
+@patch(as_prop=True)
+def next_epoch(self:TopologyHistory): return self.epochs[-1]['epoch'] + 1 if self.epochs else 0
+
+# %% ../nbs/09_topology.ipynb #882e9272
+@patch
+def snapshot_index(self:TopologyHistory, epoch=None):
+    "The index of the snapshot of `epoch` ('start', an epoch number from 0, or None for the last)."
+    if not self.snapshots: raise ValueError("The history has no snapshots yet.")
+    if epoch is None: return len(self.snapshots) - 1
+    epochs = self.snapshot_epochs
+    if epoch not in epochs: raise ValueError(f"No snapshot of epoch {epoch!r}; recorded: {epochs} (epochs count from 0).")
+    return epochs.index(epoch)
+
+# %% ../nbs/09_topology.ipynb #6d6cd685
+@patch
+def layer_index(self:TopologyHistory, layer=0):
+    "The index of `layer`, given as its number in sparse-layer order (from 0) or as the module's name."
+    names = [l['name'] for l in self.layers]
+    if isinstance(layer, int) and not isinstance(layer, bool) and 0 <= layer < len(names): return layer
+    if isinstance(layer, str) and layer in names: return names.index(layer)
+    raise ValueError(f"No layer {layer!r}: give a number from 0 to {len(names) - 1} (sparse-layer order) or one of "
+                     f"the module names {names}.")
+
+# %% ../nbs/09_topology.ipynb #d3a900df
+@patch
+def layer_state(self:TopologyHistory, epoch=None, layer=0):
+    "One layer at one epoch, unpacked: dense tensors for a 'full' layer, block maps for a 'blocks' one."
+    j = self.layer_index(layer)
+    info, snap = self.layers[j], self.snapshots[self.snapshot_index(epoch)]
+    s = dict(snap['layers'][j])
+    edges = torch.linspace(-info['hist_limit'], info['hist_limit'], self.bins + 1)
+    state = dict(kind=info['kind'], shape=info['shape'], connections=s['connections'], histogram=s['histogram'],
+                 edges=edges, epoch=snap['epoch'], metrics=snap['metrics'])
+    if info['kind'] == 'blocks':
+        state.update({k: None if s[k] is None else s[k].float() for k in ('density', 'mean_abs_weight', 'strikes', 'removals')})
+        return state
+    shape = info['shape']
+    mask = unpack_bits(s['mask'], shape)
+    state['mask'], state['strikes'], state['removals'] = mask, None, None
+    if s['strikes'] is not None:
+        strikes = torch.zeros(mask.numel(), dtype=torch.uint8)
+        strikes[mask.view(-1)] = s['strikes']
+        state['strikes'] = strikes.view(shape)
+    if s['removal_positions'] is not None:
+        removals = torch.zeros(mask.numel(), dtype=torch.int32)
+        removals[s['removal_positions'].long()] = s['removal_counts']
+        state['removals'] = removals.view(shape)
+    state['eligible'] = None if s['eligible'] is None else unpack_bits(s['eligible'], shape)
+    return state
+
+# %% ../nbs/09_topology.ipynb #0d206b66
+@patch
+def curve(self:TopologyHistory, name):
+    "Epochs (from 0) and values of metric `name` ('connections' falls back to the count at the epoch's end)."
+    xs, ys = [], []
+    for e in self.epochs:
+        v = e['metrics'].get(name, e['connections'] if name == 'connections' else None)
+        if v is not None: xs.append(e['epoch']); ys.append(v)
+    return xs, ys
+
+# %% ../nbs/09_topology.ipynb #2cc39b0e
+@patch
+def label(self:TopologyHistory, epoch): return 'start' if epoch == 'start' else str(epoch)
+
+# %% ../nbs/09_topology.ipynb #ed22eaa6
+@patch(as_prop=True)
+def strikes_to_remove(self:TopologyHistory):
+    "How many strikes removed a connection in the recorded run (the paper's number for recordings that do not say)."
+    return (self.rule or {}).get('strikes_to_remove') or paper_defaults['strikes_to_remove']
+
+# %% ../nbs/09_topology.ipynb #54648704
+@patch
+def nbytes(self:TopologyHistory):
+    "The memory the snapshots' tensors take."
+    return sum(t.nbytes for s in self.snapshots for l in s['layers'] for t in l.values() if isinstance(t, torch.Tensor))
+
+# %% ../nbs/09_topology.ipynb #fb326f40
+# --- saving ---------------------------------------------------------------------------------------------------
+@patch
+def state(self:TopologyHistory):
+    "Everything as plain dicts, lists, numbers, strings and tensors."
+    return dict(format='bmsa-topology', version=self.version, settings=dict(full_limit=self.full_limit,
+                max_map=self.max_map, bins=self.bins), layers=self.layers, epochs=self.epochs,
+                snapshots=self.snapshots, rule=self.rule, run=self.run)
+
+# %% ../nbs/09_topology.ipynb #ebbeade9
+@patch
+def save(self:TopologyHistory, path):
+    "Write the history to `path` (a file, or a run folder that gets `topology.pt`), atomically."
+    path = Path(path)
+    if path.is_dir(): path = path / 'topology.pt'
+    state = io.BytesIO(); torch.save(self.state(), state)
+    atomic_write(path, lambda f: f.write(state.getvalue()), root=path.parent)
+    return path
+
+# %% ../nbs/09_topology.ipynb #14fa402b
+@patch(cls_method=True)
+def from_state(cls:TopologyHistory, state):
+    "The history that `state()` described (files of version 1 get their layers renumbered from 0)."
+    if not isinstance(state, dict) or state.get('format') != 'bmsa-topology':
+        raise ValueError("Not a topology history saved by bmsa.topology.")
+    if state['version'] > cls.version: raise ValueError(f"Topology history version {state['version']} is newer than this bmsa reads.")
+    h = cls(**state['settings'])
+    h.layers = [dict(l, index=i, shape=tuple(l['shape']), weight_shape=tuple(l.get('weight_shape', l['shape'])),
+                     label=layer_label(i, l['name'], l.get('weight_shape', l['shape'])))
+                for i, l in enumerate(state['layers'])]
+    h.epochs, h.snapshots, h.rule, h.run = state['epochs'], state['snapshots'], state.get('rule'), state.get('run')
+    return h
+
+# %% ../nbs/09_topology.ipynb #c2ca32d7
 def load_topology_history(path):
     "Load a `TopologyHistory` from a file written by `save`, or from a run folder holding `topology.pt`."
     path = Path(path)
@@ -301,43 +352,55 @@ class TopologyRecorder(Callback):
             check_same_run(self.history.run, run, fname)
         self.history.run = run if run is not None else self.history.run
 
-    @property
-    def rule(self):
-        "The learner's sparse-training callback (SET, AccSET, BMSA or your own), if any."
-        return next((cb for cb in self.learn.cbs if isinstance(cb, DynamicSparseTraining)), None)
+# %% ../nbs/09_topology.ipynb #b2388a96
+@patch(as_prop=True)
+def rule(self:TopologyRecorder):
+    "The learner's sparse-training callback (SET, AccSET, BMSA or your own), if any."
+    return next((cb for cb in self.learn.cbs if isinstance(cb, DynamicSparseTraining)), None)
 
-    def before_fit(self):
-        if hasattr(self, 'lr_finder') or hasattr(self, 'gather_preds'): self.run = False; return   # as fastai's trackers
-        self.first_epoch = self.history.next_epoch if self.start_epoch is None else self.start_epoch
-        self.start_epoch = None                           # a later fit continues from the history
-        self.learn.topology_history = self.history
+# %% ../nbs/09_topology.ipynb #b66cfb87
+@patch
+def before_fit(self:TopologyRecorder):
+    if hasattr(self, 'lr_finder') or hasattr(self, 'gather_preds'): self.run = False; return   # as fastai's trackers
+    self.first_epoch = self.history.next_epoch if self.start_epoch is None else self.start_epoch
+    self.start_epoch = None                           # a later fit continues from the history
+    self.learn.topology_history = self.history
 
-    def before_epoch(self):
-        if self.epoch > 0: return
-        if not sparse_layers(self.learn.model):
-            raise ValueError("TopologyRecorder found no sparse layers: use it together with a sparse-training callback, "
-                             "e.g. `learn.fit(n, cbs=[BMSA(), TopologyRecorder()])`.")
-        if not self.history.snapshots and self.first_epoch == 0: self.history.record(self.learn.model, 'start', rule=self.rule)
+# %% ../nbs/09_topology.ipynb #00be95a3
+@patch
+def before_epoch(self:TopologyRecorder):
+    if self.epoch > 0: return
+    if not sparse_layers(self.learn.model):
+        raise ValueError("TopologyRecorder found no sparse layers: use it together with a sparse-training callback, "
+                         "e.g. `learn.fit(n, cbs=[BMSA(), TopologyRecorder()])`.")
+    if not self.history.snapshots and self.first_epoch == 0: self.history.record(self.learn.model, 'start', rule=self.rule)
 
-    def epoch_metrics(self):
-        "The row fastai's `Recorder` wrote for this epoch, as a dict (no 'epoch' or 'time')."
-        rec = getattr(self.learn, 'recorder', None)
-        if rec is None or not rec.values: return {}
-        names = [n for n in rec.metric_names[1:] if n != 'time']
-        to_number = lambda v: v.item() if isinstance(v, torch.Tensor) else v
-        return {n: to_number(v) for n, v in zip(names, rec.values[-1])}
+# %% ../nbs/09_topology.ipynb #6aebf5f7
+@patch
+def epoch_metrics(self:TopologyRecorder):
+    "The row fastai's `Recorder` wrote for this epoch, as a dict (no 'epoch' or 'time')."
+    rec = getattr(self.learn, 'recorder', None)
+    if rec is None or not rec.values: return {}
+    names = [n for n in rec.metric_names[1:] if n != 'time']
+    to_number = lambda v: v.item() if isinstance(v, torch.Tensor) else v
+    return {n: to_number(v) for n, v in zip(names, rec.values[-1])}
 
-    def after_epoch(self):
-        epoch, model = self.first_epoch + self.epoch, self.learn.model
-        metrics = self.epoch_metrics()
-        self.history.add_epoch(epoch, metrics, sum(l.n_connections for l in sparse_layers(model)))
-        if (epoch + 1) % self.every == 0 or self.epoch == self.n_epoch - 1:
-            self.history.record(model, epoch, metrics, rule=self.rule)
-        if self.fname is not None and self.save_every and (epoch + 1) % self.save_every == 0: self.history.save(self.fname)
+# %% ../nbs/09_topology.ipynb #def2c1d1
+@patch
+def after_epoch(self:TopologyRecorder):
+    epoch, model = self.first_epoch + self.epoch, self.learn.model
+    metrics = self.epoch_metrics()
+    self.history.add_epoch(epoch, metrics, sum(l.n_connections for l in sparse_layers(model)))
+    if (epoch + 1) % self.every == 0 or self.epoch == self.n_epoch - 1:
+        self.history.record(model, epoch, metrics, rule=self.rule)
+    if self.fname is not None and self.save_every and (epoch + 1) % self.save_every == 0: self.history.save(self.fname)
 
-    def after_fit(self):
-        if self.fname is not None: self.history.save(self.fname)
+# %% ../nbs/09_topology.ipynb #7cafcf4a
+@patch
+def after_fit(self:TopologyRecorder):
+    if self.fname is not None: self.history.save(self.fname)
 
+# %% ../nbs/09_topology.ipynb #e18e3f0b
 def topology_recorder(out, every=1, save_every=None, start_epoch=None, run=None):
     "The recorder `bmsa-train` adds for run folder `out`: saves `out`/topology.pt (continuing it from `start_epoch` on resume)."
     return TopologyRecorder(fname=Path(out) / 'topology.pt', every=every, save_every=save_every, start_epoch=start_epoch, run=run)

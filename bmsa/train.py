@@ -8,23 +8,40 @@ Docs: https://bmsa-dev.github.io/bmsa/train.html.md"""
 __all__ = ['methods', 'common_settings', 'renamed_settings', 'model_inits', 'callback_inits', 'P', 'default_settings',
            'optional_settings', 'setting_rules', 'stop_signals', 'sparse_training_callback', 'with_protocol',
            'check_threads', 'check_settings', 'learner_for', 'callback_options', 'check_options', 'parse_option',
-           'signals_held', 'stop_signals_interrupt', 'train', 'read_config', 'restored_learner', 'resume', 'run_model',
-           'final_prune_connections', 'parse_option_arg', 'parser', 'run', 'main']
+           'signals_held', 'stop_signals_interrupt', 'train', 'read_config', 'restored_learner', 'follow_resume',
+           'resume', 'run_model', 'final_prune_connections', 'parse_option_arg', 'parser', 'run', 'main']
 
 # %% ../nbs/07a_train.ipynb #6b808a40
 import argparse, ast, errno, inspect, json, math, os, signal, sys, threading, time
 from contextlib import contextmanager
-from importlib import import_module
 from pathlib import Path
-from .paper import paper_defaults, protocols
+import torch
+from fastcore.basics import noop
+from fastcore.foundation import L
+from fastai.learner import Learner
+from fastai.torch_core import set_seed
+from .paper import paper_defaults, protocols, our_readings
+from .sparse import SparseLayer, layer_connections, backend_names
+from .data import locate_dataset
+from .models import paper_learner, paper_model
+from .compressed import use_fast_dropout
+from .distributed import data_parallel, is_main_process, start_distributed, launched_distributed
+from .runs import (RunLock, RunError, RunFolder, RunInterrupted, PrintTable, RunProgress, stored_state, run_files,
+                   remove_stale_temporaries, atomic_write_text, restore_training_state, load_checkpoint, has_checkpoint,
+                   checkpoint_path, check_inside, repair_run_files, results_without_checkpoint, final_prune_count)
+from .topology import TopologyRecorder, topology_recorder
+from .set import SET
+from .accset import AccSET
+from .bmsa import BMSA
+from .rigl import RigL, BMSARigL
 
 # %% ../nbs/07a_train.ipynb #a24b18e5
 methods = {
-    'bmsa':   ('bmsa.bmsa.BMSA', ('k', 'target')),
-    'set':    ('bmsa.set.SET', ()),
-    'accset': ('bmsa.accset.AccSET', ('k', 'target')),
-    'rigl':      ('bmsa.rigl.RigL', ()),
-    'bmsa_rigl': ('bmsa.rigl.BMSARigL', ('k',)),
+    'bmsa':   (BMSA, ('k', 'target')),
+    'set':    (SET, ()),
+    'accset': (AccSET, ('k', 'target')),
+    'rigl':      (RigL, ()),
+    'bmsa_rigl': (BMSARigL, ('k',)),
     'dense':  (None, ()),
 }
 common_settings = ('epsilon', 'zeta', 'seed', 'backend', 'init', 'layers')
@@ -33,16 +50,15 @@ renamed_settings = dict(rigl=dict(zeta='alpha'), bmsa_rigl=dict(zeta='alpha'))  
 # built (`bmsa.models.keras_init_`, as Keras does) and the callback keeps it, only masking it
 model_inits, callback_inits = dict(glorot='glorot'), dict(glorot='keep')
 
+# %% ../nbs/07a_train.ipynb #4e822c97
 def sparse_training_callback(method, **settings):
     "The callback of `method` with the run's `settings` (missing ones from `default_settings`), or None for 'dense'."
     if method not in methods: raise ValueError(f"Unknown method {method!r}: choose one of {', '.join(methods)}.")
-    path, extra = methods[method]
-    if path is None: return None
-    module, name = path.rsplit('.', 1)
+    cls, extra = methods[method]
+    if cls is None: return None
     s = {**default_settings, **settings}
     names = renamed_settings.get(method, {})
     s['init'] = callback_inits.get(s['init'], s['init'])
-    cls = getattr(import_module(module), name)
     given = {names.get(k, k): s[k] for k in common_settings + extra}
     if s.get('sparsity') is not None: given.pop('epsilon'); given['sparsity'] = s['sparsity']   # the budget as a sparsity
     if s.get('model') == 'cnn': given['conv'] = True                    # every layer of the CNN is sparse
@@ -51,16 +67,19 @@ def sparse_training_callback(method, **settings):
 # %% ../nbs/07a_train.ipynb #d6062ba1
 P = paper_defaults
 default_settings = dict(dataset='fashion_mnist', method='bmsa', epochs=3, epsilon=P['epsilon'], zeta=P['zeta'], k=P['k'],
-                        target='dense', lr=P['lr'], bs=P['batch_size'], seed=0, n_train=None, n_valid=None,
-                        checkpoint_every=5, data=None, topology_every=0, backend='masked', init='kaiming', fast_dropout=False,
+                        target=our_readings['target'], lr=P['lr'], bs=P['batch_size'], seed=0, n_train=None, n_valid=None,
+                        checkpoint_every=5, data=None, topology_every=0, backend=None, init='kaiming', fast_dropout=False,
                         protocol=None, augment=False, standardize='channel', layers='all', reset_momentum=False, options={},
                         model='mlp', sparsity=None, activation='leaky_relu')
 optional_settings = ('topology_every', 'backend', 'init', 'fast_dropout',   # added after the first runs: older config.json files lack them
                      'protocol', 'augment', 'standardize', 'layers', 'reset_momentum', 'options', 'model', 'sparsity',
                      'activation')
 
+# %% ../nbs/07a_train.ipynb #7baede43
 def _whole(v, low): return isinstance(v, int) and not isinstance(v, bool) and v >= low
 def _number(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+# %% ../nbs/07a_train.ipynb #a7a16696
 def _name(v): return isinstance(v, str)
 
 setting_rules = dict(   # setting: (test, what it must be)
@@ -74,7 +93,7 @@ setting_rules = dict(   # setting: (test, what it must be)
     n_train=(lambda v: v is None or _whole(v, 1), "a whole number ≥ 1, or None for all"),
     n_valid=(lambda v: v is None or _whole(v, 1), "a whole number ≥ 1, or None for all"),
     data=(lambda v: v is None or isinstance(v, (str, os.PathLike)), "a folder, or None"),
-    target=(_name, "a name"), backend=(_name, "a name"),
+    target=(_name, "a name"), backend=(lambda v: v is None or v in backend_names(), f"one of {backend_names()}"),
     init=(lambda v: v in ('kaiming', 'lecun', 'glorot'), "'kaiming', 'lecun' or 'glorot'"),
     fast_dropout=(lambda v: isinstance(v, bool), "true or false"),
     protocol=(lambda v: v is None or v in protocols, f"None or one of {', '.join(protocols)}"),
@@ -87,6 +106,7 @@ setting_rules = dict(   # setting: (test, what it must be)
     activation=(lambda v: v in ('leaky_relu', 'srelu'), "'leaky_relu' (the paper's Table 1) or 'srelu' (SET's script)"),
 )
 
+# %% ../nbs/07a_train.ipynb #91139367
 def with_protocol(settings):
     "`settings` with the options of their `protocol` (`bmsa.paper.protocols`) filled in where they give none."
     name = settings.get('protocol')
@@ -94,11 +114,13 @@ def with_protocol(settings):
         raise ValueError(f"protocol must be one of {', '.join(protocols)} (or left out); got {name!r}.")
     return {**protocols.get(name, {}), **settings}
 
+# %% ../nbs/07a_train.ipynb #49511731
 def check_threads(threads):
     "Raise a clear error unless `threads` is None (PyTorch's choice) or a whole number ≥ 1."
     if not (threads is None or _whole(threads, 1)):
         raise ValueError(f"threads must be a whole number ≥ 1 (or left out for PyTorch's choice); got {threads!r}.")
 
+# %% ../nbs/07a_train.ipynb #433dec59
 def check_settings(settings, source=None):
     "Validate a run's settings (from `source`, for the messages) before any work starts; return them completed."
     where = f"{source}: " if source else ''
@@ -132,16 +154,15 @@ def check_settings(settings, source=None):
     except ValueError as e: raise ValueError(f"{where}{e}") from None
     return s
 
+# %% ../nbs/07a_train.ipynb #d498c739
 def _apply_dropout_setting(model, settings):
     "Give `model` the run's dropout: `FastDropout` in place of `nn.Dropout` when `settings['fast_dropout']`."
-    if settings['fast_dropout']:
-        from bmsa.compressed import use_fast_dropout
-        use_fast_dropout(model)
+    if settings['fast_dropout']: use_fast_dropout(model)
     return model
 
+# %% ../nbs/07a_train.ipynb #e750fc93
 def learner_for(settings):
     "Build the learner of a run from its settings (`paper_learner` seeds everything with the run's seed)."
-    from bmsa.models import paper_learner
     learn = paper_learner(settings['dataset'], cbs=sparse_training_callback(**settings), data=settings['data'],
                           bs=settings['bs'], lr=settings['lr'], n_train=settings['n_train'], n_valid=settings['n_valid'],
                           seed=settings['seed'], init=model_inits.get(settings['init'], 'torch'),
@@ -163,6 +184,7 @@ def callback_options(cls):
         if not any(prm.kind == prm.VAR_KEYWORD for prm in params.values()): break
     return options
 
+# %% ../nbs/07a_train.ipynb #9f16d4de
 def _fits(value, default):
     "Whether `value` has the type of `default` (an int for a float is fine; any value where the default is None)."
     if default is None or default is inspect.Parameter.empty: return True
@@ -170,6 +192,7 @@ def _fits(value, default):
     if isinstance(default, float): return isinstance(value, (int, float))
     return isinstance(value, type(default))
 
+# %% ../nbs/07a_train.ipynb #c29f84d6
 def check_options(cls, options, taken=()):
     "`options` for callback class `cls`, checked: names it accepts and that are not run settings, values of the right type."
     known = callback_options(cls)
@@ -184,6 +207,7 @@ def check_options(cls, options, taken=()):
                              f"default {known[name]!r}; got {value!r}.")
     return dict(options)
 
+# %% ../nbs/07a_train.ipynb #56ae1ecb
 def parse_option(text):
     "'NAME=VALUE' from the command line as (name, value): VALUE read as JSON or a Python literal, else kept as text."
     name, sep, raw = text.partition('=')
@@ -195,8 +219,6 @@ def parse_option(text):
 
 # %% ../nbs/07a_train.ipynb #ce665a9a
 def _fit(learn, epochs, cbs, show_progress, first_epoch=0):
-    from bmsa.runs import RunFolder, RunInterrupted, PrintTable, RunProgress
-    from bmsa.distributed import data_parallel    # issue 13: data-parallel when launched by torchrun / accelerate launch
     try:
         with data_parallel(learn):
             total = first_epoch + epochs      # where each epoch stands in the whole run, on the bar or in the table
@@ -209,7 +231,6 @@ def _fit(learn, epochs, cbs, show_progress, first_epoch=0):
                                                 "(give --out to train into a run folder that can be resumed).") from None
         with signals_held():   # a second Ctrl-C (or SIGTERM) waits until the last finished epoch is on disk
             done = folder.save_latest()
-            from bmsa.topology import TopologyRecorder    # its file goes up to the same epoch (resuming truncates it there)
             for cb in cbs:
                 if isinstance(cb, TopologyRecorder) and cb.fname is not None: cb.history.save(cb.fname)
         saved = f"epochs 0–{done - 1} are saved" if done else "no epoch had finished"
@@ -219,6 +240,7 @@ def _fit(learn, epochs, cbs, show_progress, first_epoch=0):
 
 stop_signals = tuple(getattr(signal, n) for n in ('SIGINT', 'SIGTERM', 'SIGHUP') if hasattr(signal, n))
 
+# %% ../nbs/07a_train.ipynb #68cc99aa
 @contextmanager
 def signals_held():
     "Ignore Ctrl-C, SIGTERM and SIGHUP inside the block (in the main thread), e.g. while a checkpoint is written."
@@ -228,8 +250,10 @@ def signals_held():
     finally:
         for s, h in old.items(): signal.signal(s, h)
 
+# %% ../nbs/07a_train.ipynb #960063c1
 def _interrupt(signum, frame): raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
+# %% ../nbs/07a_train.ipynb #9926ce6a
 @contextmanager
 def stop_signals_interrupt():
     "Make SIGTERM and SIGHUP (`kill`, job schedulers, a closed terminal) stop a run as Ctrl-C does: saving its last epoch."
@@ -239,20 +263,17 @@ def stop_signals_interrupt():
     finally:
         for s, h in old.items(): signal.signal(s, h)
 
+# %% ../nbs/07a_train.ipynb #1f456a77
 def _recorder(out, settings, start_epoch=None):
-    from bmsa.topology import TopologyRecorder, topology_recorder
     if out is None: return TopologyRecorder(every=settings['topology_every'])
     return topology_recorder(out, settings['topology_every'], settings['checkpoint_every'], start_epoch=start_epoch,
                              run={k: str(v) if isinstance(v, os.PathLike) else v for k, v in settings.items() if k != 'epochs'})   # checked on resume
 
+# %% ../nbs/07a_train.ipynb #78dfe74c
 def train(out=None, threads=None, show_progress=True, cbs=None, **settings):
     "Train the paper's MLP with `settings` (see `default_settings`); with `out`, into a run folder that can be resumed."
     check_threads(threads); settings = check_settings(settings)
-    import torch
-    from bmsa.distributed import is_main_process  # issue 13: only rank 0 checks, locks and writes the run folder
     if not is_main_process(): out = None
-    from bmsa.runs import RunLock, RunError, RunFolder, stored_state, run_files, remove_stale_temporaries, atomic_write_text
-    from bmsa.data import locate_dataset
     if threads: torch.set_num_threads(threads)
     cbs = list(cbs or [])
     if settings['topology_every']: cbs.append(_recorder(out, settings))
@@ -294,10 +315,9 @@ def read_config(run_dir):
                                  "or start the run again in a new folder.")
     return check_settings(config, source=path)
 
+# %% ../nbs/07a_train.ipynb #4a10fd89
 def restored_learner(config, state):
     "The learner of run settings `config`, with the model, optimizer and generators of checkpoint `state` (None: as new)."
-    from bmsa.runs import restore_training_state
-    from fastcore.foundation import L
     learn = learner_for(config)
     if state is not None:
         learn.model.load_state_dict(state['model'])
@@ -306,11 +326,25 @@ def restored_learner(config, state):
         restore_training_state(learn, state['training'])
     return learn
 
+# %% ../nbs/07a_train.ipynb #1d509f71
 def _same_run(a, b):
     "Whether settings `a` and `b` describe the same run (any number of epochs; a setting added later at its default)."
     a, b = ({**default_settings, **s} for s in (a, b))
     return {k: v for k, v in a.items() if k != 'epochs'} == {k: v for k, v in b.items() if k != 'epochs'}
 
+# %% ../nbs/07a_train.ipynb #50a7836d
+def follow_resume(run_dir, threads=None, show_progress=True, **overrides):
+    "What `bmsa.train.resume` does, for ranks other than 0: read the run folder (no lock, no writing) and train along."
+    config = read_config(run_dir)
+    epochs = overrides.get('epochs', config['epochs'])
+    state = load_checkpoint(run_dir, quiet=True) if has_checkpoint(run_dir) else None
+    done = state['epoch'] if state else 0
+    if threads: torch.set_num_threads(threads)
+    learn = restored_learner(config, state)
+    if done >= epochs: return learn
+    return _fit(learn, epochs - done, [], show_progress, first_epoch=done)
+
+# %% ../nbs/07a_train.ipynb #6c2b5f06
 def resume(run_dir, threads=None, show_progress=True, **overrides):
     "Continue the run in `run_dir` from its last checkpoint; `overrides` must agree with its settings, but `epochs` may grow."
     run_dir, config = Path(run_dir), read_config(run_dir)
@@ -321,12 +355,7 @@ def resume(run_dir, threads=None, show_progress=True, **overrides):
         raise ValueError(f"Refusing to resume {run_dir} with different settings ({detail}). "
                          "Resume with no settings (or the same ones), or start a new run with another --out.")
     check_threads(threads); check_settings({**config, 'epochs': epochs})
-    import torch
-    from bmsa.distributed import is_main_process, follow_resume   # issue 13: rank 0 owns the folder, the others read it
     if not is_main_process(): return follow_resume(run_dir, threads, show_progress, epochs=epochs)
-    from bmsa.runs import (RunLock, RunError, RunFolder, load_checkpoint, has_checkpoint, checkpoint_path, check_inside,
-                           remove_stale_temporaries, repair_run_files, results_without_checkpoint, atomic_write_text,
-                           final_prune_count)
     with RunLock(run_dir):
         remove_stale_temporaries(run_dir)
         check_inside(run_dir, checkpoint_path(run_dir))      # `checkpoints` must be a real folder of the run
@@ -371,11 +400,6 @@ def resume(run_dir, threads=None, show_progress=True, **overrides):
 def run_model(run_dir):
     "The model of run folder `run_dir` as its last checkpoint holds it, and the number of epochs done."
     config = read_config(run_dir)
-    from fastcore.basics import noop
-    from fastai.learner import Learner
-    from fastai.torch_core import set_seed
-    from bmsa.models import paper_model
-    from bmsa.runs import load_checkpoint
     state = load_checkpoint(run_dir)
     set_seed(config['seed'])
     arch = config.get('model', 'mlp')
@@ -388,8 +412,6 @@ def run_model(run_dir):
 # %% ../nbs/07a_train.ipynb #6815bd3a
 def final_prune_connections(run_dir):
     "Each sparse layer's connections in run folder `run_dir` after one more prune without growth (Algorithm 1, line 15)."
-    from bmsa.runs import load_checkpoint
-    from bmsa.sparse import layer_connections
     learn = restored_learner(read_config(run_dir), load_checkpoint(run_dir))
     for cb in learn.cbs:
         if hasattr(cb, 'prune_once_more'): cb.prune_once_more()
@@ -401,12 +423,14 @@ def parse_option_arg(text):
     try: return parse_option(text)
     except ValueError as e: raise argparse.ArgumentTypeError(str(e)) from None
 
+# %% ../nbs/07a_train.ipynb #0640f6e2
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     "Show an option's default once: not when its help already says it, nor when there is none."
     def _get_help_string(self, action):
         if action.default is None or '(default' in (action.help or ''): return action.help
         return super()._get_help_string(action)
 
+# %% ../nbs/07a_train.ipynb #6f0e8a6c
 def parser(explicit_only=False):
     "The `bmsa-train` argument parser (with `explicit_only`, options not given are left out of the result)."
     p = argparse.ArgumentParser(prog='bmsa-train', formatter_class=_HelpFormatter,
@@ -424,7 +448,8 @@ def parser(explicit_only=False):
     add('--zeta', type=float, default=d['zeta'], help=f"ζ, fraction of positive and of negative weights near zero; RigL's initial drop fraction α (paper: {P['zeta']})")
     add('--k', type=float, default=d['k'], help="k of θ and Eq. 2, in (-1, 1) (paper: not given)")
     add('--target', default=d['target'], choices=['dense', 'initial'], help="γ: every possible connection, or the starting count (paper: not given)")
-    add('--backend', default=d['backend'], choices=['masked', 'sparse'], help="storage of sparse layers: masked dense weights, or truly sparse (faster when very sparse)")
+    add('--backend', default=d['backend'], choices=backend_names(), help="storage of sparse layers (default: "
+        f"{SparseLayer.default_backend}): " + "; ".join(f"{n}: {c.description}" for n, c in SparseLayer.backends.items()))
     add('--init', default=d['init'], choices=['kaiming', 'lecun', 'glorot'], help="initial weights: He's or LeCun's initialisation on the sparse fan-in, or Keras' glorot-uniform on the dense fan-in, masked (paper: not given; SET's script: glorot)")
     add('--protocol', default=d['protocol'], choices=list(protocols), help="a bundle of the options below as a reference implementation runs them (set-reference: SET's Keras script for CIFAR-10; see bmsa.paper.protocols); options given explicitly win")
     add('--augment', action='store_true', default=d['augment'], help="random rotations (±10°), shifts (±10 %%) and horizontal flips of the training images, as SET's script")
@@ -448,6 +473,7 @@ def parser(explicit_only=False):
     add('--threads', type=int, default=None, help="torch threads (default: torch's choice)")
     return p
 
+# %% ../nbs/07a_train.ipynb #3c07986d
 def _start(args, explicit, run_dir, out, threads, show):
     "Resume `run_dir` or start a run into `out`, from the parsed command line."
     if run_dir is not None:
@@ -460,6 +486,7 @@ def _start(args, explicit, run_dir, out, threads, show):
     chosen = {k: v for k, v in args.items() if k in explicit or k not in protocols.get(args['protocol'], {})}
     return train(out=out, threads=threads, show_progress=show, **chosen)
 
+# %% ../nbs/07a_train.ipynb #ac5aa9e1
 def _state_of(folder):
     "What run folder `folder` holds, in words, for a message (without reading it when bmsa.runs was never loaded)."
     runs = sys.modules.get('bmsa.runs')
@@ -468,11 +495,12 @@ def _state_of(folder):
     return {'absent': 'empty: nothing was written', 'resumable': f'resumable (bmsa-train --resume {folder})',
             'finished': 'finished, as it was'}.get(state, state)
 
+# %% ../nbs/07a_train.ipynb #15138ffb
 def _user_errors():
-    "The exceptions that carry a message for the user (`bmsa.runs.RunError` only once bmsa.runs was imported)."
-    runs = sys.modules.get('bmsa.runs')
-    return (ValueError, OSError, ArithmeticError) + ((runs.RunError,) if runs else ())
+    "The exceptions that carry a message for the user."
+    return (ValueError, OSError, ArithmeticError, RunError)
 
+# %% ../nbs/07a_train.ipynb #07b1c5bd
 def run(argv=None):
     "Parse `argv` like `bmsa-train`, train or resume, print a summary line and return the `Learner`."
     args = vars(parser().parse_args(argv))
@@ -482,8 +510,7 @@ def run(argv=None):
     if args.get('options') is None: args['options'] = {}
     run_dir, out, threads = args.pop('resume'), args.pop('out'), args.pop('threads')
     start, show = time.time(), sys.stdout.isatty()
-    if int(os.environ.get('WORLD_SIZE', 1)) > 1:  # issue 13: launched by torchrun / accelerate launch (bmsa.distributed)
-        from bmsa.distributed import start_distributed; start_distributed()
+    if launched_distributed(): start_distributed()   # issue 13: launched by torchrun / accelerate launch
     try:
         with stop_signals_interrupt(): learn = _start(args, explicit, run_dir, out, threads, show)
     except KeyboardInterrupt as e:
@@ -515,6 +542,7 @@ def run(argv=None):
         if run_dir or out: print(f"run folder: {run_dir or out}")
     return learn
 
+# %% ../nbs/07a_train.ipynb #fbce08a0
 def main():
     "Entry point of the `bmsa-train` console script."
     run()
