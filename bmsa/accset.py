@@ -10,11 +10,10 @@ __all__ = ['check_k', 'tunable_sigmoid', 'theta', 'growth_target', 'accuracy_gro
 # %% ../nbs/05_accset.ipynb #54def922
 import math
 from fastcore.basics import patch
-import torch
 from fastcore.meta import delegates
 from .paper import paper_defaults, paper_readings, our_readings
 from .sparse import erdos_renyi_kernel_density
-from .set import SET, random_empty_positions
+from .set import SET
 
 # %% ../nbs/05_accset.ipynb #afd268e6
 def check_k(k):

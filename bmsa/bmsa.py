@@ -15,7 +15,6 @@ import numpy as np
 import torch
 from fastcore.meta import delegates
 from .paper import paper_defaults, our_readings
-from .sparse import sparse_layers
 from .set import near_zero_candidates
 from .accset import AccSET
 

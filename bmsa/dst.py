@@ -12,7 +12,6 @@ __all__ = ['check_zeta', 'check_seed', 'check_evolve', 'check_accuracy', 'Connec
 import math, time, uuid
 import numpy as np
 import torch
-from torch import nn
 from fastcore.basics import store_attr, patch
 from fastai.learner import noop    # the one `Learner.no_logging` installs
 from fastai.callback.core import Callback, CancelStepException
@@ -21,8 +20,8 @@ from fastai.learner import Recorder, Metric
 import fastai.callback.progress  # progress bars and the per-epoch table, Learner.no_bar
 import fastai.callback.hook      # Learner.summary
 from .paper import paper_defaults, our_readings
-from .sparse import (is_sparse, is_sparse_layer, check_not_torch_pruned, sparse_layers, named_sparse_layers,
-                         connections, layer_connections, check_epsilon,
+from .sparse import (is_sparse, is_sparse_layer, check_not_torch_pruned, named_sparse_layers,
+                         connections, check_epsilon,
                          check_sparsity, format_sparsity_summary, real_number, whole_number, _shown, check_backend, to_backend)
 from .masked import sparsify, sparse_inits, select_layers
 from .compressed import use_fast_dropout      # and the compressed backend registers itself
@@ -93,6 +92,7 @@ def sparse_layer_info(learn, *xb):
 fastai.callback.hook.layer_info = sparse_layer_info   # what `Learner.summary` reads
 
 # %% ../nbs/03_dst.ipynb #632c80e3
+# Over 40 lines, kept whole: the constructor checks every option, so a wrong one fails when the callback is made.
 class DynamicSparseTraining(Callback):
     "Make a dense model sparse and update its topology between training epochs; subclasses supply the rules."
     order = Recorder.order + 1
@@ -362,6 +362,7 @@ def before_step(self:DynamicSparseTraining):
 # %% ../nbs/03_dst.ipynb #4fa73e6a
 @patch
 def after_batch(self:DynamicSparseTraining):
+    "Remove this batch's hooks (whatever happened), and count the training step on a step schedule."
     for h in self._hooks: h.remove()
     self._hooks, self._captured = [], {}
     if self.delta_t is not None and self.training and not self.in_lr_find: self.step += 1

@@ -17,7 +17,7 @@ from torch import nn
 import torch.nn.functional as F
 from .paper import our_readings
 from .sparse import (SparseLayer, layer_densities, check_epsilon, zero_optimizer_state, optimizer_state_tensors,
-                         guard_state_dict_loading, is_sparse_layer, is_sparse, sparse_layers, connections, _shown,
+                         guard_state_dict_loading, is_sparse_layer, is_sparse, connections, _shown,
                          backend_class, to_backend, remap_optimizer_state, set_data, replace_modules)
 
 # %% ../nbs/02a_masked.ipynb #61e68a34
@@ -330,6 +330,7 @@ def random_mask(shape, density, generator=None):
     return mask.view(shape)
 
 # %% ../nbs/02a_masked.ipynb #f6f6de4f
+# Over 40 lines, kept whole: every check runs before the model is touched, so a refusal leaves it as it was.
 def sparsify(model, epsilon=None, sparsity=None, distribution=our_readings['distribution'], layers='all', conv=False,
              generator=None, init=None, backend=None, opt=None):
     "Make the selected dense layers of `model` sparse (in place), at ε or a sparsity target; return the model."

@@ -14,7 +14,7 @@ from fastcore.basics import patch
 import torch
 from torch import nn
 from fastcore.meta import delegates
-from .dst import DynamicSparseTraining, is_update_step
+from .dst import DynamicSparseTraining
 from .set import smallest_first
 from .bmsa import BMSA
 

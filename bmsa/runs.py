@@ -9,11 +9,10 @@ __all__ = ['TEMPORARY_MARK', 'NOFOLLOW', 'CHECKPOINT_FORMAT', 'RunError', 'check
            'is_temporary', 'remove_stale_temporaries', 'RunLock', 'try_lock', 'run_files', 'stateful_callbacks',
            'topology_callbacks', 'training_state', 'restore_training_state', 'TrainingDiverged', 'non_finite',
            'check_finite', 'checkpoint_path', 'previous_checkpoint_path', 'has_checkpoint', 'plain', 'checkpoint_bytes',
-           'sealed', 'write_checkpoint', 'save_checkpoint', 'CheckpointError', 'check_checkpoint', 'read_checkpoint',
-           'load_checkpoint', 'convert_checkpoint', 'is_locked', 'results_without_checkpoint', 'stored_state',
-           'run_state', 'RunFolder', 'final_prune_count', 'log_text', 'write_log', 'read_log', 'summarise',
-           'summary_text', 'write_summary', 'repair_run_files', 'RunInterrupted', 'duration', 'RunProgress',
-           'PrintTable']
+           'sealed', 'write_checkpoint', 'CheckpointError', 'check_checkpoint', 'read_checkpoint', 'load_checkpoint',
+           'convert_checkpoint', 'is_locked', 'results_without_checkpoint', 'stored_state', 'run_state', 'RunFolder',
+           'final_prune_count', 'log_text', 'write_log', 'read_log', 'summarise', 'summary_text', 'write_summary',
+           'repair_run_files', 'RunInterrupted', 'duration', 'RunProgress', 'PrintTable']
 
 # %% ../nbs/07_runs.ipynb #e6f6043f
 import csv, errno, hashlib, io, json, math, os, pickle, random, sys, tempfile, time
@@ -260,11 +259,6 @@ def write_checkpoint(folder, data):
     check_inside(folder, last)
     if last.is_file() and not last.is_symlink(): os.replace(last, prev)
     atomic_write(last, lambda f: f.write(data), root=folder)
-
-# %% ../nbs/07_runs.ipynb #0a887400
-def save_checkpoint(learn, folder, epoch, log_rows, settings=None):
-    "Atomically write `folder`/checkpoints/last.pt after `epoch` completed epochs (keeping the previous one)."
-    write_checkpoint(folder, checkpoint_bytes(learn, epoch, log_rows, settings))
 
 # %% ../nbs/07_runs.ipynb #06cddec8
 class CheckpointError(RunError):

@@ -40,6 +40,11 @@ def random_empty_positions(connections, n, generator=None):
 class SET(DynamicSparseTraining):
     "Sparse Evolutionary Training: remove the ζ fraction of positive and of negative weights closest to zero, regrow as many at random."
     def prune(self, connections):
+        "The ζ fraction of positive and of negative weights closest to zero."
         return connections.positions()[near_zero_candidates(connections.weights(), self.zeta)]
-    def grow_count(self, connections, removed, accuracy): return removed
-    def choose_growth(self, connections, n, accuracy): return random_empty_positions(connections, n, self.generator)
+    def grow_count(self, connections, removed, accuracy):
+        "As many as were removed: each layer keeps its count."
+        return removed
+    def choose_growth(self, connections, n, accuracy):
+        "`n` empty positions drawn uniformly at random."
+        return random_empty_positions(connections, n, self.generator)

@@ -109,3 +109,23 @@ def test_signatures_list_every_option():
     assert {'strikes_to_remove', 'median', 'k', 'target', 'zeta', 'epsilon', 'backend', 'seed'} <= set(inspect.signature(BMSA).parameters)
     test = BMSA(zeta=0.2, k=-0.5, strikes_to_remove=2)
     assert (test.zeta, test.k, test.strikes_to_remove, test.growth_k) == (0.2, -0.5, 2, -0.5)
+
+def export_cell_sizes():
+    "(notebook, lines, source) of every export cell: its lines of code, without directives and blank lines."
+    import json, re
+    cells = []
+    for p in sorted((PACKAGE.parent / 'nbs').glob('*.ipynb')):
+        for c in json.loads(p.read_text())['cells']:
+            src = ''.join(c['source']) if c['cell_type'] == 'code' else ''
+            if not re.match(r'\s*#\|\s*exports?\s*$', src.split('\n')[0]): continue
+            body = [l for l in src.split('\n') if l.strip() and not l.startswith('#|')]
+            cells.append((p.name, len(body), src))
+    return cells
+
+def test_export_cells_are_cut_one_idea_each():
+    import statistics
+    cells = export_cell_sizes()
+    assert len(cells) > 100
+    assert statistics.median(n for _, n, _ in cells) <= 8
+    long = [(nb, n, src.split('\n')[1][:60]) for nb, n, src in cells if n > 40 and 'kept whole' not in src]
+    assert not long, f"export cells over 40 lines without a reason in the cell: {long}"
