@@ -15,7 +15,7 @@ import math, copy, warnings
 import torch
 from torch import nn
 from fastcore.basics import patch
-from .paper import paper_defaults
+from .paper import paper_defaults, our_readings
 from .sparse import (SparseLayer, erdos_renyi_count, check_epsilon, guard_state_dict_loading, optimizer_state,
                          remap_optimizer_state, is_sparse_layer, is_sparse, named_sparse_layers, check_not_torch_pruned,
                          set_data, replace_modules)
@@ -396,7 +396,7 @@ def _check_positions(positions, size):
 
 # %% ../nbs/02b_compressed.ipynb #4110d601
 @patch(cls_method=True)
-def erdos_renyi(cls:SparseLinear, in_features, out_features, epsilon=paper_defaults['epsilon'], generator=None, bias=True, init='kaiming', device=None):
+def erdos_renyi(cls:SparseLinear, in_features, out_features, epsilon=paper_defaults['epsilon'], generator=None, bias=True, init=our_readings['sparse_init'], device=None):
     "A `SparseLinear` with SET's Erdős–Rényi count of connections at random positions (never materialising the dense matrix)."
     check_epsilon(epsilon)
     if init not in ('kaiming', 'zeros'): raise ValueError(f"init must be 'kaiming' or 'zeros'; got {init!r}.")

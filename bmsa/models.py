@@ -21,7 +21,7 @@ from fastai.learner import Recorder
 from fastcore.foundation import L
 from fastai.torch_core import set_seed
 import fastai.callback.progress
-from .paper import paper_defaults
+from .paper import paper_defaults, our_readings
 from .data import dataset_dls
 from .sparse import guard_state_dict_loading
 
@@ -75,7 +75,7 @@ class ResetOptimizerState(Callback):
     def before_train(self): self.learn.opt.clear_state()
 
 # %% ../nbs/01_models.ipynb #484a5a01
-def paper_mlp(name, dropout=paper_defaults['dropout'], negative_slope=paper_defaults['negative_slope'], init='torch',
+def paper_mlp(name, dropout=paper_defaults['dropout'], negative_slope=paper_defaults['negative_slope'], init=our_readings['model_init'],
               activation='leaky_relu'):
     "The paper's MLP for dataset `name` ('fashion_mnist', 'mnist' or 'cifar10'), initialised as `init` says (`model_inits`)."
     if name not in paper_architectures:
@@ -100,7 +100,7 @@ def small_cnn(name, n_classes=10):
     return model
 
 # %% ../nbs/01_models.ipynb #a769ac82
-def paper_model(name, arch='mlp', init='torch', **kwargs):
+def paper_model(name, arch='mlp', init=our_readings['model_init'], **kwargs):
     "The model `arch` ('mlp': `paper_mlp`, the paper's; 'cnn': `small_cnn`, ours) for dataset `name`."
     if arch == 'mlp': return paper_mlp(name, init=init, **kwargs)
     if arch != 'cnn': raise ValueError(f"arch must be 'mlp' (the paper's MLP) or 'cnn' (`small_cnn`); got {arch!r}.")
@@ -110,7 +110,7 @@ def paper_model(name, arch='mlp', init='torch', **kwargs):
 # %% ../nbs/01_models.ipynb #056a2528
 def paper_learner(name, cbs=None, data=None, bs=paper_defaults['batch_size'], lr=paper_defaults['lr'],
                   momentum=paper_defaults['momentum'], n_train=None, n_valid=None, seed=0, dropout=paper_defaults['dropout'],
-                  dls=None, init='torch', standardize='channel', augment=False, reset_momentum=False, arch='mlp',
+                  dls=None, init=our_readings['model_init'], standardize='channel', augment=False, reset_momentum=False, arch='mlp',
                   activation='leaky_relu', **kwargs):
     "A fastai `Learner` for dataset `name` (read from the folder `data`) with the paper's MLP (or `arch='cnn'`) and hyperparameters (SGD, lr 0.01, momentum 0.9, batch 100)."
     set_seed(seed)   # the model's weights and the dropout draws: `seed` makes a run repeatable in any process

@@ -14,6 +14,7 @@ from fastcore.basics import patch
 import torch
 from torch import nn
 from fastcore.meta import delegates
+from .paper import rigl_defaults
 from .dst import DynamicSparseTraining
 from .set import smallest_first
 from .bmsa import BMSA
@@ -109,7 +110,7 @@ def check_positive_int(value, name, what):
 class RigL(DynamicSparseTraining):
     "RigL: every ΔT steps drop the smallest-magnitude connections and grow as many where the dense gradient is largest."
     needs_accuracy, needs_gradient = False, True
-    def __init__(self, alpha=0.3, delta_t=100, end_fraction=0.75, end_step=None, chunk_size=2**22,
+    def __init__(self, alpha=rigl_defaults['alpha'], delta_t=rigl_defaults['delta_t'], end_fraction=rigl_defaults['end_fraction'], end_step=None, chunk_size=2**22,
                  schedule=cosine_drop_fraction, **kwargs):
         check_fraction(alpha, 'alpha (α)', "RigL's initial drop fraction, e.g. 0.3")
         check_positive_int(delta_t, 'delta_t (ΔT)', 'the number of training steps between updates, e.g. 100')

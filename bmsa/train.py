@@ -67,7 +67,7 @@ def sparse_training_callback(method, **settings):
 # %% ../nbs/07a_train.ipynb #d6062ba1
 default_settings = dict(dataset='fashion_mnist', method='bmsa', epochs=3, epsilon=paper_defaults['epsilon'], zeta=paper_defaults['zeta'], k=paper_defaults['k'],
                         target=our_readings['target'], lr=paper_defaults['lr'], bs=paper_defaults['batch_size'], seed=0, n_train=None, n_valid=None,
-                        checkpoint_every=5, data=None, topology_every=0, backend=None, init='kaiming', fast_dropout=False,
+                        checkpoint_every=5, data=None, topology_every=0, backend=None, init=our_readings['sparse_init'], fast_dropout=False,
                         protocol=None, augment=False, standardize='channel', layers='all', reset_momentum=False, options={},
                         model='mlp', sparsity=None, activation='leaky_relu')
 optional_settings = ('topology_every', 'backend', 'init', 'fast_dropout',   # added after the first runs: older config.json files lack them

@@ -74,7 +74,8 @@ def test_only_backends_name_backends():
     offenders = {k: v for k, v in offenders.items() if v}
     assert not offenders, f"backend names outside the backend modules: {offenders}"
 
-RULE_OPTIONS = ('epsilon', 'zeta', 'k', 'strikes_to_remove', 'target', 'count', 'median', 'sampling', 'growth', 'distribution')
+RULE_OPTIONS = ('epsilon', 'zeta', 'k', 'strikes_to_remove', 'target', 'count', 'median', 'sampling', 'growth', 'distribution',
+                'init', 'alpha', 'delta_t', 'end_fraction')
 
 def literal_defaults(path, names=RULE_OPTIONS):
     "(line, parameter) for each parameter in `names` whose default is written out as a literal instead of read from bmsa.paper."
