@@ -125,16 +125,29 @@ class MaskedLinear(MaskedLayer, nn.Linear):
     def forward(self, x): return F.linear(x, self.masked_weight(), self.bias)
 
 # %% ../nbs/02a_masked.ipynb #c5e2443f
+def _conv_weight_gradient(layer, weight_gradient, x, g, r0, r1):
+    "`weight_gradient` (torch.nn.grad's conv1d_weight or conv2d_weight) for output channels r0…r1−1 of the conv `layer`."
+    if layer.padding_mode != 'zeros' or layer.groups != 1:
+        raise ValueError(f"The dense gradient of a convolution is computed for zero padding and groups=1; got {layer}.")
+    shape = (r1 - r0, x.shape[1]) + tuple(layer.kernel_size)
+    return weight_gradient(x, shape, g[:, r0:r1], layer.stride, layer.padding, layer.dilation).reshape(r1 - r0, -1)
+
 class MaskedConv1d(MaskedLayer, nn.Conv1d):
     "A sparse `nn.Conv1d` (masked backend): each kernel entry is a connection."
     dense_class = nn.Conv1d
     def forward(self, x): return self._conv_forward(x, self.masked_weight(), self.bias)
+    def weight_gradient_rows(self, x, g, r0, r1):
+        "∂L/∂W for output channels r0…r1−1, one flattened kernel each, from one batch's input `x` and output gradient `g`."
+        return _conv_weight_gradient(self, torch.nn.grad.conv1d_weight, x, g, r0, r1)
 
 # %% ../nbs/02a_masked.ipynb #4c8cdda9
 class MaskedConv2d(MaskedLayer, nn.Conv2d):
     "A sparse `nn.Conv2d` (masked backend): each kernel entry is a connection."
     dense_class = nn.Conv2d
     def forward(self, x): return self._conv_forward(x, self.masked_weight(), self.bias)
+    def weight_gradient_rows(self, x, g, r0, r1):
+        "∂L/∂W for output channels r0…r1−1, one flattened kernel each, from one batch's input `x` and output gradient `g`."
+        return _conv_weight_gradient(self, torch.nn.grad.conv2d_weight, x, g, r0, r1)
 
 masked_classes = {nn.Linear: MaskedLinear, nn.Conv1d: MaskedConv1d, nn.Conv2d: MaskedConv2d}
 

@@ -12,7 +12,6 @@ __all__ = ['cosine_drop_fraction', 'constant_drop_fraction', 'smallest_magnitude
 import math
 from fastcore.basics import patch
 import torch
-from torch import nn
 from fastcore.meta import delegates
 from .paper import rigl_defaults
 from .dst import DynamicSparseTraining
@@ -38,22 +37,11 @@ def smallest_magnitudes(weights, n, generator=None):
 
 # %% ../nbs/06a_rigl.ipynb #dc9c8d8b
 def dense_gradient_rows(layer, captured):
-    "A function (r0, r1) -> ∂L/∂W for output rows r0…r1−1 of `layer`, one flattened row each, from captured (input, output-gradient) pairs."
-    conv = isinstance(layer, nn.modules.conv._ConvNd)
-    if conv:
-        if layer.padding_mode != 'zeros' or layer.groups != 1 or len(layer.kernel_size) not in (1, 2):
-            raise ValueError("Gradient growth supports 1-d and 2-d convolutions with zero padding and groups=1; "
-                             f"got {layer}.")
-        weight_gradient = torch.nn.grad.conv2d_weight if len(layer.kernel_size) == 2 else torch.nn.grad.conv1d_weight
+    "A function (r0, r1) -> ∂L/∂W for output rows r0…r1−1 of the sparse `layer` (its `weight_gradient_rows`), one flattened row each, from captured (input, output-gradient) pairs."
     def rows(r0, r1):
         if not captured: return torch.zeros(r1 - r0, math.prod(layer.weight_shape[1:]))   # a layer this batch did not use
         total = 0
-        for x, g in captured:
-            if conv:
-                shape = (r1 - r0, x.shape[1]) + tuple(layer.kernel_size)
-                part = weight_gradient(x, shape, g[:, r0:r1], layer.stride, layer.padding, layer.dilation)
-            else: part = g.reshape(-1, g.shape[-1])[:, r0:r1].t() @ x.reshape(-1, x.shape[-1])
-            total = total + part.reshape(r1 - r0, -1)
+        for x, g in captured: total = total + layer.weight_gradient_rows(x, g, r0, r1).reshape(r1 - r0, -1)
         return total
     return rows
 

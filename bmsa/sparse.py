@@ -198,6 +198,11 @@ def check_invariants(self:SparseLayer, opt=None): raise NotImplementedError
 @patch
 def to_dense_module(self:SparseLayer): raise NotImplementedError
 
+@patch
+def weight_gradient_rows(self:SparseLayer, x, g, r0, r1):
+    "∂L/∂W for output rows r0…r1−1, one flattened row each, from one batch's input `x` and output gradient `g` (linear layers; convolutions override it)."
+    return g.reshape(-1, g.shape[-1])[:, r0:r1].t() @ x.reshape(-1, x.shape[-1])
+
 # %% ../nbs/02_sparse.ipynb #c6d4b6b2
 def backend_names():
     "The backends one may ask for: the registered names, then their aliases."
