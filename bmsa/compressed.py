@@ -238,9 +238,10 @@ def grad_bias(self:DenseKernels, g): return g.sum(0)
 # %% ../nbs/02b_compressed.ipynb #940e6312
 @patch
 def grad_values(self:DenseKernels, values, g, x):
+    "The gradient of `values`: the dense weight's gradient g xᵀ read at the connections (`take` uses every core), zero on free slots."
     grad_weight = torch.mm(g.t(), x, out=self._buffer('_grad', values))
     grad = _free_slots_zeroed(values, self.nnz)
-    torch.index_select(grad_weight.view(-1), 0, self.positions, out=grad[:self.nnz])
+    torch.take(grad_weight, self.positions, out=grad[:self.nnz])
     return grad
 
 # %% ../nbs/02b_compressed.ipynb #d0e11fd4
