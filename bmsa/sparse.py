@@ -7,15 +7,16 @@ Docs: https://bmsa-dev.github.io/bmsa/sparse.html.md"""
 # %% auto #0
 __all__ = ['sparsity_distributions', 'real_number', 'whole_number', 'check_epsilon', 'erdos_renyi_density',
            'erdos_renyi_kernel_density', 'erdos_renyi_count', 'check_sparsity', 'layer_densities', 'SparseLayer',
-           'backend_names', 'backend_class', 'check_backend', 'to_backend', 'is_sparse_layer', 'sparse_layers',
-           'named_sparse_layers', 'is_sparse', 'connection_view', 'layer_connections', 'connections', 'n_parameters',
-           'replace_modules', 'sparsity_summary', 'format_sparsity_summary', 'torch_pruned_mask',
+           'Connections', 'backend_names', 'backend_class', 'check_backend', 'to_backend', 'is_sparse_layer',
+           'sparse_layers', 'named_sparse_layers', 'is_sparse', 'connection_view', 'layer_connections', 'connections',
+           'n_parameters', 'replace_modules', 'sparsity_summary', 'format_sparsity_summary', 'torch_pruned_mask',
            'check_not_torch_pruned', 'absorb_torch_pruning', 'optimizer_state', 'remap_optimizer_state',
            'zero_optimizer_state', 'optimizer_state_tensors', 'set_data', 'check_state_dict',
            'guard_state_dict_loading', 'check_sparse_invariants']
 
 # %% ../nbs/02_sparse.ipynb #bd45d496
 import math, numbers
+from typing import Protocol, runtime_checkable
 from fastcore.basics import patch
 import torch
 from torch import nn
@@ -202,6 +203,28 @@ def to_dense_module(self:SparseLayer): raise NotImplementedError
 def weight_gradient_rows(self:SparseLayer, x, g, r0, r1):
     "∂L/∂W for output rows r0…r1−1, one flattened row each, from one batch's input `x` and output gradient `g` (linear layers; convolutions override it)."
     return g.reshape(-1, g.shape[-1])[:, r0:r1].t() @ x.reshape(-1, x.shape[-1])
+
+# %% ../nbs/02_sparse.ipynb #956258bf
+@runtime_checkable
+class Connections(Protocol):
+    "A sparse layer as a set of connections (`SparseLayer.connection_view`): all that the prune and grow rules read and change."
+    layer: SparseLayer
+    @property
+    def shape(self) -> tuple: "The dense weight's shape."
+    @property
+    def size(self) -> int: "The number of possible connections (positions)."
+    def __len__(self) -> int: "The number of connections."
+    def empty_count(self) -> int: "The number of empty positions."
+    def positions(self) -> torch.Tensor: "The connections' flat positions, ascending."
+    def empty_positions(self) -> torch.Tensor: "The empty flat positions, ascending (every one: for small layers)."
+    def weights(self, positions=None) -> torch.Tensor: "The weights of the connections at `positions` (all of them if None)."
+    def sample_empty(self, n, generator=None, exclude=None) -> torch.Tensor: "`n` empty positions drawn uniformly without replacement, none in `exclude`."
+    def remove(self, positions): "Remove the connections at `positions` (weights, gradients, strikes and optimizer state go)."
+    def add(self, positions, values): "Connect the empty `positions` with weights `values` (no optimizer state, no strikes)."
+    def strikes(self, positions) -> torch.Tensor: "BMSA's strike counts of the connections at `positions`."
+    def set_strikes(self, positions, values): "Set the strike counts of the connections at `positions`."
+    def add_removals(self, positions): "Count one more removal (D) at each of `positions`."
+    def removed_empty(self) -> tuple: "The empty positions removed at least once (ascending) and their removal counts D."
 
 # %% ../nbs/02_sparse.ipynb #c6d4b6b2
 def backend_names():

@@ -130,3 +130,18 @@ def test_export_cells_are_cut_one_idea_each():
     assert statistics.median(n for _, n, _ in cells) <= 8
     long = [(nb, n, src.split('\n')[1][:60]) for nb, n, src in cells if n > 40 and 'kept whole' not in src]
     assert not long, f"export cells over 40 lines without a reason in the cell: {long}"
+
+def test_each_backend_view_implements_the_connections_protocol():
+    import inspect, torch
+    from torch import nn
+    from bmsa.sparse import Connections, SparseLayer
+    from bmsa.masked import sparsify
+    members = [n for n in dir(Connections) if not n.startswith('_') or n == '__len__']
+    members = [n for n in members if n not in dir(object) or n == '__len__']
+    assert {'positions', 'weights', 'remove', 'add', 'removed_empty', 'sample_empty'} <= set(members)
+    for name in SparseLayer.backends:
+        model = sparsify(nn.Sequential(nn.Linear(4, 3)), epsilon=1, backend=name, generator=torch.Generator().manual_seed(0))
+        view = model[0].connection_view()
+        assert isinstance(view, Connections), name
+        missing = [n for n in members if not hasattr(type(view), n) and not hasattr(view, n)]
+        assert not missing, f"the {name} backend's view lacks {missing}"
