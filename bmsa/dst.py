@@ -298,6 +298,7 @@ def before_fit(self:DynamicSparseTraining):
 @patch
 def before_train(self:DynamicSparseTraining):
     self.trained = False
+    if self.delta_t is not None: self.pending = None   # a step schedule updates between steps (a checkpoint of RigL before 2026-12-06 carries one)
     if self.in_lr_find or self.pending is None: return
     pending, self.pending = self.pending, None
     self.update_topology(pending['accuracy'], epoch=pending['epoch'])

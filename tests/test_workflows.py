@@ -275,3 +275,18 @@ def test_torch_pruning_on_top_is_counted_refused_and_absorbed(backend, name):
     check_sparse_invariants(learn.model, learn.opt)
     fit(learn, 2)
     assert connections(learn.model) == kept + sparse_layers(learn.model)[1].n_connections    # SET keeps the counts
+
+def test_a_rigl_checkpoint_from_before_the_step_schedule_resumes():
+    "RigL's state from before the schedule moved to the base carries a pending epoch update; the step schedule ignores it."
+    from bmsa.rigl import RigL
+    from bmsa.sparse import connections
+    from bmsa.test_utils import synthetic_learner
+    learn = synthetic_learner()
+    first = RigL(delta_t=2, seed=0)
+    with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=first)
+    state = dict(first.state_dict(), pending=dict(epoch=0, accuracy=0.5))     # what the old RigL's after_epoch left
+    learn.model._bmsa_rule_memory = dict(owner='an older run', state=state)   # as a resumed run finds it
+    later = RigL(delta_t=2, seed=0)
+    n = connections(learn.model)
+    with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=later)
+    assert later.step > first.step and connections(learn.model) == n and later.pending is None
