@@ -7,8 +7,7 @@ Docs: https://bmsa-dev.github.io/bmsa/compressed.html.md"""
 # %% auto #0
 __all__ = ['SMALL_RANGE', 'MAX_DENSE_VIEW', 'sample_distinct', 'sample_free_positions', 'free_positions', 'is_feature_major',
            'CSRKernels', 'DenseKernels', 'SparseLinearFunction', 'SparseLinear', 'SparseConnections', 'set_kernel',
-           'FastDropout', 'use_fast_dropout', 'sparse_from_masked', 'check_compressible', 'to_dense', 'csr_module',
-           'to_csr', 'sparse_mlp']
+           'sparse_from_masked', 'check_compressible', 'to_dense', 'csr_module', 'to_csr', 'sparse_mlp']
 
 # %% ../nbs/02b_compressed.ipynb #c69064c8
 import math, copy, warnings
@@ -20,6 +19,7 @@ from .sparse import (SparseLayer, erdos_renyi_count, check_epsilon, guard_state_
                          remap_optimizer_state, is_sparse_layer, is_sparse, named_sparse_layers, check_not_torch_pruned,
                          set_data, replace_modules)
 from .masked import MaskedLinear, is_masked_linear
+from .models import FastDropout, use_fast_dropout   # a model layer: kept importable from here for older code and pickles
 
 # %% ../nbs/02b_compressed.ipynb #3737dd11
 SMALL_RANGE = 1 << 16     # below this many candidates, draw with a permutation (as the masked backend does)
@@ -718,28 +718,6 @@ def _load_from_state_dict(self:SparseLinear, state_dict, prefix, local_metadata,
     nn.Module._load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
     self._topology_changed()
     if self._n > self.capacity: error_msgs.append(f"{prefix}n_active = {self._n} exceeds the capacity {self.capacity}.")
-
-# %% ../nbs/02b_compressed.ipynb #4d8eab0f
-class FastDropout(nn.Dropout):
-    "`nn.Dropout` with a cheaper mask: keep-decisions from 16-bit random integers (p rounded to a multiple of 2⁻¹⁶)."
-    def forward(self, x):
-        if not self.training or self.p == 0: return x
-        if self.p >= 1: return x * 0
-        n = x.numel()
-        bits = torch.randint(-2**63, 2**63 - 1, ((n + 3) // 4,), dtype=torch.int64, device=x.device).view(torch.int16)[:n]
-        if x.dim() == 2 and not x.is_contiguous() and x.t().is_contiguous():
-            bits = bits.view(x.shape[1], x.shape[0]).t()                    # the same layout as x: feature-major
-        else: bits = bits.view(x.shape)
-        keep = bits >= round(self.p * 65536) - 32768
-        return x * keep.to(x.dtype).mul_(1 / (1 - self.p))
-
-# %% ../nbs/02b_compressed.ipynb #1f794d90
-def use_fast_dropout(model, fast=True):
-    "Replace every `nn.Dropout` of `model` by a `FastDropout` with the same p (or back, with `fast=False`), in place."
-    def convert(m):
-        if fast and type(m) is nn.Dropout: return FastDropout(m.p, m.inplace).train(m.training)
-        if not fast and isinstance(m, FastDropout): return nn.Dropout(m.p, m.inplace).train(m.training)
-    return replace_modules(model, convert)
 
 # %% ../nbs/02b_compressed.ipynb #39ffc3c3
 @torch.no_grad()

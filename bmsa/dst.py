@@ -24,7 +24,7 @@ from .sparse import (is_sparse, is_sparse_layer, check_not_torch_pruned, named_s
                          connections, check_epsilon,
                          check_sparsity, format_sparsity_summary, real_number, whole_number, _shown, check_backend, to_backend)
 from .masked import sparsify, sparse_inits, select_layers
-from .compressed import use_fast_dropout      # and the compressed backend registers itself
+from .models import use_fast_dropout
 from .distributed import shared_seed, global_accuracy, assert_same_topology
 from fastai.torch_core import get_model
 from fastai.layers import flatten_model

@@ -6,7 +6,8 @@ Docs: https://bmsa-dev.github.io/bmsa/models.html.md"""
 
 # %% auto #0
 __all__ = ['paper_architectures', 'activations', 'model_inits', 'image_shapes', 'SReLU', 'mlp', 'keras_init_',
-           'ResetOptimizerState', 'paper_mlp', 'small_cnn', 'paper_model', 'paper_learner']
+           'ResetOptimizerState', 'paper_mlp', 'FastDropout', 'use_fast_dropout', 'small_cnn', 'paper_model',
+           'paper_learner']
 
 # %% ../nbs/01_models.ipynb #f4af387e
 from functools import partial
@@ -23,7 +24,7 @@ from fastai.torch_core import set_seed
 import fastai.callback.progress
 from .paper import paper_defaults, our_readings
 from .data import dataset_dls
-from .sparse import guard_state_dict_loading
+from .sparse import guard_state_dict_loading, replace_modules
 
 # %% ../nbs/01_models.ipynb #52f86996
 paper_architectures = paper_defaults['sizes']     # from Table 1's page: one source for the paper's settings
@@ -84,6 +85,28 @@ def paper_mlp(name, dropout=paper_defaults['dropout'], negative_slope=paper_defa
     model = model_inits[init](mlp(paper_architectures[name], dropout=dropout, negative_slope=negative_slope, activation=activation))
     if init == 'torch': model.sparse_init = 'kaiming'   # made sparse, it asks for He's initialisation on the sparse fan-in
     return model
+
+# %% ../nbs/01_models.ipynb #4d8eab0f
+class FastDropout(nn.Dropout):
+    "`nn.Dropout` with a cheaper mask: keep-decisions from 16-bit random integers (p rounded to a multiple of 2⁻¹⁶)."
+    def forward(self, x):
+        if not self.training or self.p == 0: return x
+        if self.p >= 1: return x * 0
+        n = x.numel()
+        bits = torch.randint(-2**63, 2**63 - 1, ((n + 3) // 4,), dtype=torch.int64, device=x.device).view(torch.int16)[:n]
+        if x.dim() == 2 and not x.is_contiguous() and x.t().is_contiguous():
+            bits = bits.view(x.shape[1], x.shape[0]).t()                    # the same layout as x: feature-major
+        else: bits = bits.view(x.shape)
+        keep = bits >= round(self.p * 65536) - 32768
+        return x * keep.to(x.dtype).mul_(1 / (1 - self.p))
+
+# %% ../nbs/01_models.ipynb #1f794d90
+def use_fast_dropout(model, fast=True):
+    "Replace every `nn.Dropout` of `model` by a `FastDropout` with the same p (or back, with `fast=False`), in place."
+    def convert(m):
+        if fast and type(m) is nn.Dropout: return FastDropout(m.p, m.inplace).train(m.training)
+        if not fast and isinstance(m, FastDropout): return nn.Dropout(m.p, m.inplace).train(m.training)
+    return replace_modules(model, convert)
 
 # %% ../nbs/01_models.ipynb #2ff160f8
 image_shapes = dict(fashion_mnist=(1, 28, 28), mnist=(1, 28, 28), cifar10=(3, 32, 32))

@@ -23,8 +23,7 @@ from fastai.torch_core import set_seed
 from .paper import paper_defaults, protocols, our_readings
 from .sparse import SparseLayer, layer_connections, backend_names
 from .data import locate_dataset
-from .models import paper_learner, paper_model
-from .compressed import use_fast_dropout
+from .models import paper_learner, paper_model, use_fast_dropout
 from .distributed import data_parallel, is_main_process, start_distributed, launched_distributed
 from .runs import (RunLock, RunError, RunFolder, RunInterrupted, PrintTable, RunProgress, stored_state, run_files,
                    remove_stale_temporaries, atomic_write_text, restore_training_state, load_checkpoint, has_checkpoint,

@@ -48,7 +48,8 @@ from fastai.data.load import DataLoader
 from bmsa.models import paper_mlp, paper_architectures
 from bmsa.masked import sparsify
 from bmsa.sparse import connections, sparse_layers
-from bmsa.compressed import SparseLinear, set_kernel, use_fast_dropout
+from bmsa.compressed import SparseLinear, set_kernel
+from bmsa.models import use_fast_dropout
 from bmsa.set import SET
 from bmsa.accset import AccSET
 from bmsa.bmsa import BMSA

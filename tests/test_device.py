@@ -3,7 +3,8 @@ import copy, io
 import pytest
 import torch
 from torch import nn
-from bmsa.compressed import SparseLinear, FastDropout, set_kernel
+from bmsa.compressed import SparseLinear, set_kernel
+from bmsa.models import FastDropout
 from bmsa.sparse import sparse_layers, check_sparse_invariants
 from bmsa.test_utils import synthetic_learner, CheckSparseInvariants
 from bmsa.bmsa import BMSA
