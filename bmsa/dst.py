@@ -337,7 +337,7 @@ def is_update_step(step, delta_t, end_step):
 def before_batch(self:DynamicSparseTraining):
     "On a step schedule, at an update step: hook the evolving layers for this batch (their inputs and output gradients)."
     if self.delta_t is None or not self.training or self.in_lr_find: return
-    if is_update_step(self.step, self.delta_t, self.stop_step): self._capture()
+    if is_update_step(self.step, self.delta_t, math.inf if self.stop_step is None else self.stop_step): self._capture()
 
 # %% ../nbs/03_dst.ipynb #ffe502e9
 @patch
