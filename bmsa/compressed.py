@@ -17,7 +17,7 @@ from fastcore.basics import patch
 from .paper import paper_defaults, our_readings
 from .sparse import (SparseLayer, erdos_renyi_count, check_epsilon, guard_state_dict_loading, optimizer_state,
                          remap_optimizer_state, is_sparse_layer, is_sparse, named_sparse_layers, check_not_torch_pruned,
-                         set_data, replace_modules)
+                         set_data, replace_modules, Connections)
 from .masked import MaskedLinear, is_masked_linear
 from .models import FastDropout, use_fast_dropout   # a model layer: kept importable from here for older code and pickles
 
@@ -577,7 +577,7 @@ def add_removals(self:SparseLinear, positions):
     self.removal_counts = torch.zeros(len(unique), dtype=torch.int32, device=device).scatter_add_(0, inverse, counts)
 
 # %% ../nbs/02b_compressed.ipynb #7482b5ff
-class SparseConnections:
+class SparseConnections(Connections):
     "The connections of a `SparseLinear` as a set of positions and weights, with BMSA's counters (the `MaskedConnections` protocol)."
     def __init__(self, layer, opt=None): self.layer, self.opt = layer, opt
     def __len__(self): return self.layer.n_connections

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from .paper import our_readings
 from .sparse import (SparseLayer, layer_densities, check_epsilon, zero_optimizer_state, optimizer_state_tensors,
                          guard_state_dict_loading, is_sparse_layer, is_sparse, connections, _shown,
-                         backend_class, to_backend, remap_optimizer_state, set_data, replace_modules)
+                         backend_class, to_backend, Connections, remap_optimizer_state, set_data, replace_modules)
 
 # %% ../nbs/02a_masked.ipynb #61e68a34
 def masked_gradient(weight, mask):
@@ -165,7 +165,7 @@ def is_masked_linear(module):
     return isinstance(module, MaskedLinear)
 
 # %% ../nbs/02a_masked.ipynb #6ea2fa4a
-class MaskedConnections:
+class MaskedConnections(Connections):
     "The connections of a masked layer as a set of positions and weights, with BMSA's counters beside them."
     def __init__(self, layer, opt=None): self.layer, self.opt = layer, opt
     def __len__(self): return self.layer.n_connections

@@ -69,9 +69,13 @@ def atomic_write(path, write, root=None):
         raise
 
 # %% ../nbs/07_runs.ipynb #ce827f45
-def atomic_write_text(path, text, root=None): atomic_write(path, lambda f: f.write(text.encode()), root)
+def atomic_write_text(path, text, root=None):
+    "`atomic_write` of a text (UTF-8)."
+    atomic_write(path, lambda f: f.write(text.encode()), root)
 
-def is_temporary(name): return name.startswith('.') and TEMPORARY_MARK in name and name.endswith('.tmp')
+def is_temporary(name):
+    "Whether `name` is one of our temporary files (a write in progress, or one a killed process left)."
+    return name.startswith('.') and TEMPORARY_MARK in name and name.endswith('.tmp')
 
 # %% ../nbs/07_runs.ipynb #baf9724f
 def remove_stale_temporaries(folder):
@@ -216,11 +220,17 @@ def check_finite(row, model, epoch, lr=None):
 # %% ../nbs/07_runs.ipynb #eea1c142
 CHECKPOINT_FORMAT = 2
 
-def checkpoint_path(folder): return Path(folder) / 'checkpoints' / 'last.pt'
+def checkpoint_path(folder):
+    "The run's last checkpoint."
+    return Path(folder) / 'checkpoints' / 'last.pt'
 
 # %% ../nbs/07_runs.ipynb #febcfc57
-def previous_checkpoint_path(folder): return Path(folder) / 'checkpoints' / 'prev.pt'
-def has_checkpoint(folder): return any(p.is_file() for p in (checkpoint_path(folder), previous_checkpoint_path(folder)))
+def previous_checkpoint_path(folder):
+    "The checkpoint before the last one (kept in case the last is damaged)."
+    return Path(folder) / 'checkpoints' / 'prev.pt'
+def has_checkpoint(folder):
+    "Whether the run folder holds a checkpoint to resume from."
+    return any(p.is_file() for p in (checkpoint_path(folder), previous_checkpoint_path(folder)))
 
 # %% ../nbs/07_runs.ipynb #953d9f31
 def plain(o):
@@ -510,6 +520,7 @@ def summarise(rows, final_prune_connections=None):
 
 # %% ../nbs/07_runs.ipynb #75d62f55
 def summary_text(rows, final_prune_connections=None):
+    "`summary.json`'s text: `summarise` as JSON (no NaN: a missing figure is null)."
     return json.dumps(summarise(rows, final_prune_connections), indent=2, allow_nan=False)
 
 # %% ../nbs/07_runs.ipynb #925b64fb

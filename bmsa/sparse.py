@@ -132,47 +132,69 @@ def check_options(cls:SparseLayer, conv=False):
 
 # %% ../nbs/02_sparse.ipynb #ac5f12f5
 @patch
-def connection_view(self:SparseLayer, opt=None): raise NotImplementedError
+def connection_view(self:SparseLayer, opt=None):
+    "The layer as a set of connections (`Connections`); `opt`'s per-connection state follows every change."
+    raise NotImplementedError
 
 # %% ../nbs/02_sparse.ipynb #f7e02015
 @patch(as_prop=True)
-def n_connections(self:SparseLayer): raise NotImplementedError
+def n_connections(self:SparseLayer):
+    "The number of connections."
+    raise NotImplementedError
 
 # %% ../nbs/02_sparse.ipynb #c3873eba
 @patch(as_prop=True)
-def weight_shape(self:SparseLayer): raise NotImplementedError
+def weight_shape(self:SparseLayer):
+    "The shape of the dense weight the connections sit in: (out, in) or (out, in, *kernel)."
+    raise NotImplementedError
 
 # %% ../nbs/02_sparse.ipynb #9884b561
 @patch(as_prop=True)
-def size(self:SparseLayer): return math.prod(self.weight_shape)
+def size(self:SparseLayer):
+    "The number of possible connections (the dense weight's size)."
+    return math.prod(self.weight_shape)
 
 # %% ../nbs/02_sparse.ipynb #d82204d7
 @patch(as_prop=True)
-def density(self:SparseLayer): return self.n_connections / max(1, self.size)
+def density(self:SparseLayer):
+    "Connections over possible connections."
+    return self.n_connections / max(1, self.size)
 
 # %% ../nbs/02_sparse.ipynb #14fe349f
 @patch
-def dense_weight(self:SparseLayer): raise NotImplementedError
+def dense_weight(self:SparseLayer):
+    "The weight as a dense tensor, zero where there is no connection (small layers, pictures, tests)."
+    raise NotImplementedError
 
 # %% ../nbs/02_sparse.ipynb #f4e75cd3
 @patch
-def dense_mask(self:SparseLayer): raise NotImplementedError
+def dense_mask(self:SparseLayer):
+    "The connectivity as a dense boolean tensor."
+    raise NotImplementedError
 
 # %% ../nbs/02_sparse.ipynb #904a6e98
 @patch
-def dense_strikes(self:SparseLayer): raise NotImplementedError
+def dense_strikes(self:SparseLayer):
+    "BMSA's strike counts as a dense uint8 tensor (zero where there is no connection)."
+    raise NotImplementedError
 
 # %% ../nbs/02_sparse.ipynb #c24b887b
 @patch
-def dense_removals(self:SparseLayer): raise NotImplementedError
+def dense_removals(self:SparseLayer):
+    "BMSA's removal counts D as a dense int32 tensor."
+    raise NotImplementedError
 
 # %% ../nbs/02_sparse.ipynb #a57b29c6
 @patch
-def dense_view(self:SparseLayer, t): raise NotImplementedError
+def dense_view(self:SparseLayer, t):
+    "`t`, a tensor shaped like `connection_parameter()`, as a dense tensor of the weight's shape."
+    raise NotImplementedError
 
 # %% ../nbs/02_sparse.ipynb #6c8589c1
 @patch
-def connection_parameter(self:SparseLayer): raise NotImplementedError
+def connection_parameter(self:SparseLayer):
+    "The `nn.Parameter` that holds the connections' weights."
+    raise NotImplementedError
 
 # %% ../nbs/02_sparse.ipynb #e4f9dc09
 @patch(as_prop=True)
@@ -189,15 +211,21 @@ def n_parameters(self:SparseLayer):
 
 # %% ../nbs/02_sparse.ipynb #fecbfd1d
 @patch
-def enforce_sparsity(self:SparseLayer): raise NotImplementedError
+def enforce_sparsity(self:SparseLayer):
+    "Put absent connections back to zero weight (after a load or an outside change)."
+    raise NotImplementedError
 
 # %% ../nbs/02_sparse.ipynb #d20ee35e
 @patch
-def check_invariants(self:SparseLayer, opt=None): raise NotImplementedError
+def check_invariants(self:SparseLayer, opt=None):
+    "Assert that absent connections have zero weight, gradient and `opt` state."
+    raise NotImplementedError
 
 # %% ../nbs/02_sparse.ipynb #9e0e8b52
 @patch
-def to_dense_module(self:SparseLayer): raise NotImplementedError
+def to_dense_module(self:SparseLayer):
+    "A plain PyTorch layer with this layer's function (zeros where there is no connection)."
+    raise NotImplementedError
 
 @patch
 def weight_gradient_rows(self:SparseLayer, x, g, r0, r1):
