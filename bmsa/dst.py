@@ -298,7 +298,6 @@ def before_fit(self:DynamicSparseTraining):
 @patch
 def before_train(self:DynamicSparseTraining):
     self.trained = False
-    if self.delta_t is not None: self.pending = None   # a step schedule updates between steps (a checkpoint of RigL before 2026-12-06 carries one)
     if self.in_lr_find or self.pending is None: return
     pending, self.pending = self.pending, None
     self.update_topology(pending['accuracy'], epoch=pending['epoch'])
@@ -436,7 +435,8 @@ def load_state_dict(self:DynamicSparseTraining, state):
         raise ValueError(f"This state was saved by {state['method']}, not {type(self).__name__}: resume with the same method.")
     if state['generator'] is None: self._generator = None
     else: self._generator = torch.Generator(); self._generator.set_state(state['generator'])
-    self.history, self.pending = list(state['history']), state.get('pending')
+    self.history = list(state['history'])
+    self.pending = state.get('pending') if self.delta_t is None else None   # RigL's checkpoints before 2026-12-06 carry one
     self.epochs_trained, self._made_sparse = state.get('epochs_trained', len(self.history)), True
     self.step, self.stop_step = state.get('step', 0), state.get('stop_step', self.stop_step)
 

@@ -415,8 +415,7 @@ def masked_from(layer, opt=None):
     return module.train(layer.training)
 
 # %% ../nbs/02a_masked.ipynb #c5f5450c
-def _store_masked(cls, model, opt=None):
+@patch(cls_method=True)
+def store(cls:MaskedLayer, model, opt=None):
     "Store every sparse layer of `model` that another backend holds as an equivalent masked layer (in place)."
     return replace_modules(model, lambda m: masked_from(m, opt) if is_sparse_layer(m) and m.storage != cls.storage else None)
-
-MaskedLayer.store = classmethod(_store_masked)
