@@ -10,7 +10,9 @@ machine load (printed with each section). Every row trains with the same `Learne
 0. Kernels: one training step (forward and backward) of single layers with sparse and with dense kernels at several
    densities, and the density where dense kernels become faster (what `SparseLinear.dense_from` should be).
 1. CIFAR-10 MLP 3072-4000-1000-4000-10 at ε = 20: dense nn.Linear, masked backend, compressed backend
-   (density-adaptive kernels): epoch times and the speed-up over dense.
+   (density-adaptive kernels): epoch times and the speed-up over dense; the time the dropout draws alone take (the
+   same on every row, so a floor under every epoch: the most any backend can gain over dense), at one thread and at
+   all, and what that floor leaves for the other cores to bring.
 2. The same network at uniform densities up to 50 %: masked, compressed with adaptive kernels, and compressed forced
    to sparse and to dense kernels, against the dense network.
 3. The Fashion-MNIST network 784-256-128-100-10 at ε = 20: dense, masked, compressed.
@@ -194,6 +196,25 @@ def kernel_section(args, device):
     print()
 
 
+def dropout_seconds(model, dls, name, reps=20):
+    "Seconds per full epoch that the model's dropout modules alone take in their forward draws, at its activations' shapes."
+    shapes, hooks = [], [m.register_forward_hook(lambda m, inp, out: shapes.append((m, inp[0].shape)))
+                         for m in model.modules() if 'Dropout' in type(m).__name__]
+    with torch.no_grad(): model.eval()(dls.one_batch()[0])
+    for h in hooks: h.remove()
+    model.train()
+    def draws():
+        with torch.no_grad():
+            for m, shape in shapes: m(torch.ones(shape, device=device_of(model)))
+    draws(); sync(device_of(model)); start = clock()
+    for _ in range(reps): draws()
+    sync(device_of(model))
+    return (clock() - start) / reps * FULL[name][0]
+
+
+def device_of(model): return next(model.parameters()).device
+
+
 def cifar_section(args, device, dls, fast):
     drop = 'FastDropout' if fast else 'nn.Dropout'
     print(f"1. CIFAR-10 MLP 3072-4000-1000-4000-10 at ε = 20, {drop} on every row ({load()})")
@@ -206,10 +227,20 @@ def cifar_section(args, device, dls, fast):
     for label, t in best.items():
         print(f"  {label:<40} {t:7.2f} s per epoch ({args.clock}, {n} threads; CPU time {cpu[label]:7.2f} s)   "
               f"{1 / paired_ratio(rounds, label, 'dense nn.Linear'):5.1f}× dense")
+    floor = dropout_seconds(rows['dense nn.Linear'](), dls, 'cifar10')
+    print(f"  the dropout draws alone ({drop}, the same on every row): {floor:.2f} s per epoch, so no backend's epoch can be "
+          f"more than {best['dense nn.Linear'] / floor:.1f}× faster than dense here")
     if n > 1:   # thread scaling: what the other cores bring, in the same clock
+        one = {}
         for label in ('dense nn.Linear', 'compressed backend (adaptive kernels)'):
-            with threads(1): one = measure({label: rows[label]}, dls, 'cifar10', args.repeats)[label]
-            print(f"  {label:<40} 1 thread {one:7.2f} s, {n} threads {best[label]:7.2f} s: {one / best[label]:4.2f}× from the other cores")
+            with threads(1): one[label] = measure({label: rows[label]}, dls, 'cifar10', args.repeats)[label]
+            print(f"  {label:<40} 1 thread {one[label]:7.2f} s, {n} threads {best[label]:7.2f} s: "
+                  f"{one[label] / best[label]:4.2f}× from the other cores")
+        with threads(1): floor_one = dropout_seconds(rows['dense nn.Linear'](), dls, 'cifar10')
+        compressed = one['compressed backend (adaptive kernels)']
+        bound = compressed / (floor + (compressed - floor_one) / n)
+        print(f"  the dropout draws: 1 thread {floor_one:.2f} s, {n} threads {floor:.2f} s per epoch; were everything else in the "
+              f"compressed epoch to divide perfectly over {n} threads, it would be {bound:.2f}× faster than at one thread")
     print(f"  ({load()} after)")
     print()
     return best
