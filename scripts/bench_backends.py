@@ -259,10 +259,12 @@ def sweep_section(args, device, dls, fast):
         best = measure(rows, dls, 'cifar10', args.repeats, rounds)
         chosen = ''.join('D' if l.uses_dense_kernels() else 'S' for l in sparse_layers(rows['auto']()))
         cell = lambda label: f"{best[label]:6.2f} s {paired_ratio(rounds, label, 'nn.Linear'):4.2f}×"
+        spread = [r['auto'] / r['nn.Linear'] for r in rounds]
         print(f"  {d:>8.0%} {best['nn.Linear']:6.2f} s {cell('masked'):>14} {cell('auto'):>14} {cell('sparse'):>14} "
-              f"{cell('dense'):>14}   {chosen}")
+              f"{cell('dense'):>14}   {chosen}   adaptive × dense turn by turn: {min(spread):.2f}–{max(spread):.2f}")
     print(f"  ({load()} after; times: the fastest of {args.repeats}; ×: the median over turns of the time over the dense "
-          f"network's in the same turn; S = sparse kernels, D = dense kernels)")
+          f"network's in the same turn; S = sparse kernels, D = dense kernels; the turn-by-turn range shows how much the "
+          f"machine's load moves one turn's ratio)")
     print()
 
 
