@@ -327,16 +327,16 @@ def after_fit(self:DynamicSparseTraining):
     if self.learn.logger is not noop: print(format_sparsity_summary(self.learn.model))
 
 # %% ../nbs/03_dst.ipynb #ec68d054
-def is_update_step(step, delta_t, end_step):
-    "Whether a step schedule updates the topology at training step `step` (0-based): every ΔT steps, after the first and before T_end."
-    return 0 < step < end_step and step % delta_t == 0
+def is_update_step(step, delta_t, end_step=None):
+    "Whether a step schedule updates the topology at training step `step` (0-based): every ΔT steps, after the first and before T_end (None: no end)."
+    return 0 < step and (end_step is None or step < end_step) and step % delta_t == 0
 
 # %% ../nbs/03_dst.ipynb #af499469
 @patch
 def before_batch(self:DynamicSparseTraining):
     "On a step schedule, at an update step: hook the evolving layers for this batch (their inputs and output gradients)."
     if self.delta_t is None or not self.training or self.in_lr_find: return
-    if is_update_step(self.step, self.delta_t, math.inf if self.stop_step is None else self.stop_step): self._capture()
+    if is_update_step(self.step, self.delta_t, self.stop_step): self._capture()
 
 # %% ../nbs/03_dst.ipynb #ffe502e9
 @patch
