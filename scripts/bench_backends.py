@@ -64,6 +64,9 @@ def load():
     return f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
 
 
+def device_of(model): return next(model.parameters()).device
+
+
 def sync(device):
     if device.type == 'cuda': torch.cuda.synchronize(device)
 
@@ -203,16 +206,15 @@ def dropout_seconds(model, dls, name, reps=20):
     with torch.no_grad(): model.eval()(dls.one_batch()[0])
     for h in hooks: h.remove()
     model.train()
+    device = device_of(model)
+    inputs = [(m, torch.ones(shape, device=device)) for m, shape in shapes]   # made once: only the draws are timed
     def draws():
         with torch.no_grad():
-            for m, shape in shapes: m(torch.ones(shape, device=device_of(model)))
-    draws(); sync(device_of(model)); start = clock()
+            for m, x in inputs: m(x)
+    draws(); sync(device); start = clock()
     for _ in range(reps): draws()
-    sync(device_of(model))
+    sync(device)
     return (clock() - start) / reps * FULL[name][0]
-
-
-def device_of(model): return next(model.parameters()).device
 
 
 def cifar_section(args, device, dls, fast):
@@ -287,14 +289,14 @@ def timed(method, accuracy):
     class Timed(method):
         def epoch_accuracy(self): return accuracy
         def update_topology(self, *args, **kwargs):
-            sync(next(self.learn.model.parameters()).device)
+            sync(device_of(self.learn.model))
             start = clock()
             if getattr(self, 'profile', False) and not hasattr(self, 'profiled'):
                 self.profiled = cProfile.Profile(); self.profiled.enable()
                 try: super().update_topology(*args, **kwargs)
                 finally: self.profiled.disable()
             else: super().update_topology(*args, **kwargs)
-            sync(next(self.learn.model.parameters()).device)
+            sync(device_of(self.learn.model))
             self.update_times = getattr(self, 'update_times', []) + [clock() - start]
     Timed.__name__ = method.__name__
     return Timed
