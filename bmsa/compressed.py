@@ -110,8 +110,9 @@ def _feature_major_empty(lead, n, like):
 class CSRKernels:
     "Sparse kernels for a `SparseLinear`: its weight as CSR and as transposed CSR, built once per topology."
     dense = False
-    def __init__(self, rows, cols, n_out, n_in):
+    def __init__(self, rows, cols, n_out, n_in, slots=None):
         self.n_out, self.n_in, self.nnz, self.device, self.stale = n_out, n_in, len(rows), rows.device, False
+        self.slots = slots                                         # None: the connections fill the first slots (compact)
         index = torch.int32 if max(self.nnz, n_out, n_in) < 2**31 - 1 else torch.int64
         rows, cols = rows.long(), cols.long()
         self.crow = _row_pointers(rows, n_out).to(index)
@@ -119,19 +120,21 @@ class CSRKernels:
         self.t_order = torch.argsort(cols * n_out + rows)          # CSR order -> transposed-CSR order
         self.t_crow = _row_pointers(cols[self.t_order], n_in).to(index)
         self.t_col = rows[self.t_order].to(index)
+        self.t_slots = self.t_order if slots is None else slots[self.t_order]
 
 # %% ../nbs/02b_compressed.ipynb #76207c85
 @patch
 def weight(self:CSRKernels, values):
     "The weight as a CSR tensor with `values` (in slot order)."
-    return torch.sparse_csr_tensor(self.crow, self.col, values[:self.nnz], (self.n_out, self.n_in),
+    connection_values = values[:self.nnz] if self.slots is None else values.index_select(0, self.slots)
+    return torch.sparse_csr_tensor(self.crow, self.col, connection_values, (self.n_out, self.n_in),
                                    device=self.device, check_invariants=False)
 
 # %% ../nbs/02b_compressed.ipynb #7af635f0
 @patch
 def weight_t(self:CSRKernels, values):
     "The transposed weight as a CSR tensor."
-    return torch.sparse_csr_tensor(self.t_crow, self.t_col, values.index_select(0, self.t_order), (self.n_in, self.n_out),
+    return torch.sparse_csr_tensor(self.t_crow, self.t_col, values.index_select(0, self.t_slots), (self.n_in, self.n_out),
                                    device=self.device, check_invariants=False)
 
 # %% ../nbs/02b_compressed.ipynb #d010af0b
@@ -167,19 +170,25 @@ def grad_bias(self:CSRKernels, gt): return gt.sum(1)
 @patch
 def grad_values(self:CSRKernels, values, gt, xt):
     "The gradient of `values`: (gt xtᵀ) at the connections, zero on free slots."
-    grad = _free_slots_zeroed(values, self.nnz)
-    if self.nnz: grad[:self.nnz] = torch.sparse.sampled_addmm(self.weight(values), gt, xt.t(), beta=0.).values()
+    grad = _free_slots_zeroed(values, self.nnz) if self.slots is None else torch.zeros_like(values)
+    if self.nnz:
+        at_connections = torch.sparse.sampled_addmm(self.weight(values), gt, xt.t(), beta=0.).values()
+        if self.slots is None: grad[:self.nnz] = at_connections
+        else: grad.index_copy_(0, self.slots, at_connections)
     return grad
 
 # %% ../nbs/02b_compressed.ipynb #fa6a95ae
+MAX_DENSE_VIEW = 1 << 31      # entries: the largest layer given a dense weight (dense kernels, dense views)
+
 class DenseKernels:
-    "Dense kernels for a `SparseLinear` at high density: dense products on its weight written into a kept dense buffer."
+    """Dense kernels for a `SparseLinear` at high density: dense products on its weight, which is its values themselves in
+    dense order (`slots` given), else written into a kept dense buffer."""
     dense = True
-    def __init__(self, rows, cols, n_out, n_in):
+    def __init__(self, rows, cols, n_out, n_in, slots=None):
         if n_out * n_in > MAX_DENSE_VIEW: raise ValueError(f"A {n_out}×{n_in} layer is too large for dense kernels.")
         self.n_out, self.n_in, self.nnz, self.device, self.stale = n_out, n_in, len(rows), rows.device, False
-        self.positions = rows.long() * n_in + cols.long()
-        self._weight = self._grad = None
+        self.positions, self.dense_order = rows.long() * n_in + cols.long(), slots is not None
+        self._weight = self._grad = self._mask = None
 
 # %% ../nbs/02b_compressed.ipynb #57856e61
 @patch
@@ -190,10 +199,21 @@ def _buffer(self:DenseKernels, name, like):
         buffer = like.new_zeros(self.n_out, self.n_in); setattr(self, name, buffer)
     return buffer
 
+# %% ../nbs/02b_compressed.ipynb #dc7fbd3f
+@patch
+def connection_mask(self:DenseKernels, like):
+    "1 at the connections and 0 elsewhere, flat, in the dtype of `like`: multiplying by it is one pass (a boolean mask is slower)."
+    if self._mask is None or self._mask.dtype != like.dtype or self._mask.device != like.device:
+        self._mask = like.new_zeros(self.n_out * self.n_in).index_fill_(0, self.positions, 1)
+    return self._mask
+
 # %% ../nbs/02b_compressed.ipynb #670f0c5f
 @patch
 def weight(self:DenseKernels, values):
-    "The dense weight: `values` at the connections, zero elsewhere."
+    "The dense weight: `values` at the connections, zero elsewhere (in dense order, `values` themselves: no copy)."
+    if self.dense_order:
+        self._weight = values.detach().view(self.n_out, self.n_in)
+        return self._weight
     weight = self._buffer('_weight', values)
     weight.view(-1).index_copy_(0, self.positions, values.detach()[:self.nnz])
     return weight
@@ -239,6 +259,7 @@ def grad_bias(self:DenseKernels, g): return g.sum(0)
 @patch
 def grad_values(self:DenseKernels, values, g, x):
     "The gradient of `values`: the dense weight's gradient g xᵀ read at the connections (`take` uses every core), zero on free slots."
+    if self.dense_order: return torch.mm(g.t(), x).view(-1).mul_(self.connection_mask(values))   # one pass, no gather
     grad_weight = torch.mm(g.t(), x, out=self._buffer('_grad', values))
     grad = _free_slots_zeroed(values, self.nnz)
     torch.take(grad_weight, self.positions, out=grad[:self.nnz])
@@ -283,6 +304,8 @@ class SparseLinear(nn.Module, SparseLayer):
     growth_factor = 1.5
     kernel = 'auto'                              # 'auto', or 'sparse'/'dense' to force one (see `set_kernel`)
     dense_from = {'cpu': 0.3, 'cuda': 0.02}      # density from which 'auto' uses dense kernels, per device type
+    dense_order_from = 1 << 16                   # entries from which a layer computing densely keeps slot i for position i
+    _dense_order = False                         # whether it does now (set by every re-layout and load)
 
     def __init__(self, in_features, out_features, bias=True, positions=None, values=None, capacity=None,
                  device=None, dtype=None):
@@ -309,8 +332,9 @@ class SparseLinear(nn.Module, SparseLayer):
         self.register_buffer('strikes', torch.zeros(capacity, dtype=torch.uint8, device=data.device))
         self.register_buffer('removed_positions', torch.zeros(0, dtype=torch.long, device=data.device))
         self.register_buffer('removal_counts', torch.zeros(0, dtype=torch.int32, device=data.device))
-        self._kernels = None
+        self._kernels, self._dense_order = None, False
         self._topology_changed()
+        if self._prefers_dense_order(n): self._relayout(positions, torch.arange(n, device=self.rows.device))
 
 # %% ../nbs/02b_compressed.ipynb #5d083e7e
 # --- sizes, topology and kernels ---------------------------------------------------------------------------------
@@ -345,18 +369,41 @@ def _topology_changed(self:SparseLinear, positions=None):
 def connection_positions(self:SparseLinear):
     "The sorted flat positions (row · n_in + col) of the connections (do not modify)."
     if self._positions is None or self._positions.device != self.rows.device:
-        self._positions = self.rows[:self._n].long() * self.in_features + self.cols[:self._n].long()
+        self._positions = ((self.rows >= 0).nonzero().squeeze(1) if self._dense_order
+                           else self.rows[:self._n].long() * self.in_features + self.cols[:self._n].long())
     return self._positions
+
+# %% ../nbs/02b_compressed.ipynb #8a476ea2
+@patch
+def _connection_slots(self:SparseLinear):
+    "Where the connections' values are, in position order: the first slots (compact), or their positions (dense order)."
+    return self.connection_positions() if self._dense_order else slice(0, self._n)
+
+@patch
+def _free_slots(self:SparseLinear):
+    "The slots that hold no connection (an index or a boolean mask over the slots)."
+    return self.rows < 0 if self._dense_order else slice(self._n, None)
 
 # %% ../nbs/02b_compressed.ipynb #d73bbb8d
 @patch
 def uses_dense_kernels(self:SparseLinear):
     "Whether the forward computes with `DenseKernels`: forced by `kernel`, else from `dense_from` on this device type."
+    return self._dense_kernels_at(self._n)
+
+@patch
+def _dense_kernels_at(self:SparseLinear, n):
+    "Whether the layer would compute with `DenseKernels` if it had `n` connections."
     if self.kernel not in ('auto', 'sparse', 'dense'):
         raise ValueError(f"kernel must be 'auto', 'sparse' or 'dense'; got {self.kernel!r}.")
     if self.kernel != 'auto': return self.kernel == 'dense'
     if self.size > MAX_DENSE_VIEW: return False                 # too large for a dense weight: sparse kernels only
-    return self.density >= self.dense_from.get(self.values.device.type, self.dense_from['cpu'])
+    return n / max(self.size, 1) >= self.dense_from.get(self.values.device.type, self.dense_from['cpu'])
+
+# %% ../nbs/02b_compressed.ipynb #f45a145e
+@patch
+def _prefers_dense_order(self:SparseLinear, n):
+    "Whether `n` connections are best kept in dense order: a layer of at least `dense_order_from` entries computing densely."
+    return n > 0 and self.size >= self.dense_order_from and self._dense_kernels_at(n)
 
 # %% ../nbs/02b_compressed.ipynb #16d30b34
 @patch
@@ -364,8 +411,9 @@ def kernels(self:SparseLinear):
     "The kernels for the current topology, density and device (built on the first forward after a change)."
     k, dense = self._kernels, self.uses_dense_kernels()
     if k is None or k.device != self.rows.device or k.dense != dense:
-        k = self._kernels = (DenseKernels if dense else CSRKernels)(self.rows[:self._n], self.cols[:self._n],
-                                                                   self.out_features, self.in_features)
+        slots = self._connection_slots()
+        k = self._kernels = (DenseKernels if dense else CSRKernels)(self.rows[slots], self.cols[slots], self.out_features,
+                                                                   self.in_features, None if isinstance(slots, slice) else slots)
     return k
 
 # %% ../nbs/02b_compressed.ipynb #b6a39754
@@ -408,8 +456,6 @@ def erdos_renyi(cls:SparseLinear, in_features, out_features, epsilon=paper_defau
     return cls(in_features, out_features, bias=bias, positions=positions, values=values, device=device)
 
 # %% ../nbs/02b_compressed.ipynb #e1300f4f
-MAX_DENSE_VIEW = 1 << 31      # entries
-
 def _dense_view(layer, positions, values, dtype):
     "A dense (n_out, n_in) tensor of `dtype`, zero except `values` at flat `positions` (small layers only)."
     if layer.size > MAX_DENSE_VIEW:
@@ -424,7 +470,7 @@ def _dense_view(layer, positions, values, dtype):
 @torch.no_grad()
 def dense_weight(self:SparseLinear):
     "The weight as a dense (n_out, n_in) tensor, zero where there is no connection."
-    return _dense_view(self, self.connection_positions(), self.values[:self.n_connections], self.values.dtype)
+    return _dense_view(self, self.connection_positions(), self.values[self._connection_slots()], self.values.dtype)
 
 # %% ../nbs/02b_compressed.ipynb #b44dfcba
 @patch
@@ -436,7 +482,7 @@ def dense_mask(self:SparseLinear):
 @patch
 def dense_strikes(self:SparseLinear):
     "BMSA's strike counts as a dense uint8 (n_out, n_in) tensor."
-    return _dense_view(self, self.connection_positions(), self.strikes[:self.n_connections], torch.uint8)
+    return _dense_view(self, self.connection_positions(), self.strikes[self._connection_slots()], torch.uint8)
 
 # %% ../nbs/02b_compressed.ipynb #4e459ab0
 @patch
@@ -448,7 +494,7 @@ def dense_removals(self:SparseLinear):
 @patch
 def dense_view(self:SparseLinear, t):
     "`t`, a tensor shaped like `values` (one entry per slot), as a dense (n_out, n_in) tensor."
-    return _dense_view(self, self.connection_positions(), t[:self.n_connections], t.dtype)
+    return _dense_view(self, self.connection_positions(), t[self._connection_slots()], t.dtype)
 
 # %% ../nbs/02b_compressed.ipynb #7fc1d165
 @patch
@@ -470,29 +516,44 @@ def __getstate__(self:SparseLinear):
 # %% ../nbs/02b_compressed.ipynb #ffb23511
 @patch
 @torch.no_grad()
+def _connection_indices(self:SparseLinear, positions):
+    "The indices, among the connections in position order, of those at `positions`; an error if one is not a connection."
+    existing = self.connection_positions()
+    positions = torch.as_tensor(positions, device=existing.device).long().contiguous()
+    if len(positions) == self._n and torch.equal(positions, existing): return torch.arange(self._n, device=existing.device)
+    indices = torch.searchsorted(existing, positions)
+    if len(positions) and (self._n == 0 or indices.max() >= self._n or (existing[indices.clamp(max=self._n - 1)] != positions).any()):
+        raise ValueError("Some positions are not connections of this layer.")
+    return indices
+
+@patch
+@torch.no_grad()
 def _slots(self:SparseLinear, positions):
     "The slots of the existing connections at `positions`; an error if one of them is not a connection."
-    existing = self.connection_positions()
-    positions = torch.as_tensor(positions, device=existing.device).long()
-    if len(positions) == self._n and torch.equal(positions, existing): return torch.arange(self._n, device=existing.device)
-    slots = torch.searchsorted(existing, positions)
-    if len(positions) and (self._n == 0 or slots.max() >= self._n or (existing[slots.clamp(max=self._n - 1)] != positions).any()):
-        raise ValueError("Some positions are not connections of this layer.")
-    return slots
+    indices = self._connection_indices(positions)
+    return self.connection_positions()[indices] if self._dense_order else indices
 
 # %% ../nbs/02b_compressed.ipynb #8bce6e17
 @patch
 @torch.no_grad()
-def _relayout(self:SparseLinear, positions, kept_slots, kept_to=None, new_to=None, new_values=None, opt=None):
-    """Re-lay the slots out so that slot i holds sorted `positions[i]`. Old slots `kept_slots` move to slots `kept_to`
-    (default: the first ones, in order) with their value, strikes, gradient and optimizer state; slots `new_to` get
-    `new_values`, zero strikes and zero state."""
-    m, old_capacity = len(positions), self.capacity
-    capacity = old_capacity if m <= old_capacity else min(self.size, max(m, math.ceil(old_capacity * self.growth_factor)))
+def _relayout(self:SparseLinear, positions, kept, kept_to=None, new_to=None, new_values=None, opt=None):
+    """Re-lay the slots out for the connections at sorted `positions`. The current connections `kept` (indices in
+    position order) become connections `kept_to` (default: the first ones, in order) with their value, strikes, gradient
+    and optimizer state; connections `new_to` get `new_values`, zero strikes and zero state. Connection i goes to slot i
+    (compact), or to slot `positions[i]` (dense order) in a large layer that computes densely."""
+    positions = positions.to(self.rows.device)
+    m, old_capacity, dense_order = len(positions), self.capacity, self._prefers_dense_order(len(positions))
+    old_slots = self.connection_positions()[kept] if self._dense_order else kept
+    if dense_order:
+        capacity = self.size
+        kept_to, new_to = positions[:len(kept)] if kept_to is None else positions[kept_to], None if new_to is None else positions[new_to]
+    else:
+        compact = 0 if self._dense_order else old_capacity           # the compact capacity so far
+        capacity = compact if m <= compact else min(self.size, max(m, math.ceil(compact * self.growth_factor)))
     def relaid(t, fresh=None):
         out = t.new_zeros(capacity)
-        if kept_to is None: out[:len(kept_slots)] = t.index_select(0, kept_slots)
-        else: out.index_copy_(0, kept_to, t.index_select(0, kept_slots))
+        if kept_to is None: out[:len(kept)] = t.index_select(0, old_slots)
+        else: out.index_copy_(0, kept_to, t.index_select(0, old_slots))
         if fresh is not None: out.index_copy_(0, new_to, fresh.to(t))
         return out
     grad = relaid(self.values.grad) if self.values.grad is not None else None
@@ -502,8 +563,9 @@ def _relayout(self:SparseLinear, positions, kept_slots, kept_to=None, new_to=Non
     remap_optimizer_state(opt, self.values, (old_capacity,), relaid)
     self.strikes = relaid(self.strikes)
     rows = torch.full((capacity,), -1, dtype=torch.int32, device=self.rows.device); cols = rows.clone()
-    rows[:m], cols[:m] = (positions // self.in_features).int(), (positions % self.in_features).int()
-    self.rows, self.cols = rows, cols
+    slots = positions if dense_order else slice(0, m)
+    rows[slots], cols[slots] = (positions // self.in_features).int(), (positions % self.in_features).int()
+    self.rows, self.cols, self._dense_order = rows, cols, dense_order
     self.n_active.fill_(m)
     self._topology_changed(positions)
 
@@ -522,7 +584,7 @@ def remove_connections(self:SparseLinear, positions, opt=None):
     positions = _sorted_distinct(positions, self.rows.device)
     if len(positions) == 0: return
     keep = torch.ones(self._n, dtype=torch.bool, device=self.rows.device)
-    keep[self._slots(positions)] = False
+    keep[self._connection_indices(positions)] = False
     kept = keep.nonzero().squeeze(1)
     self._relayout(self.connection_positions()[kept], kept, opt=opt)
 
@@ -606,7 +668,7 @@ def empty_positions(self:SparseConnections): return free_positions(self.layer.co
 @patch
 def weights(self:SparseConnections, positions=None):
     values = self.layer.values.detach()
-    return values[:len(self)].clone() if positions is None else values[self.layer._slots(positions)]
+    return values[self.layer._connection_slots()].clone() if positions is None else values[self.layer._slots(positions)]
 
 # %% ../nbs/02b_compressed.ipynb #c4d59c39
 @patch
@@ -651,14 +713,23 @@ def removed_empty(self:SparseConnections):
     empty = existing[slots] != removed
     return removed[empty], counts[empty]
 
+# %% ../nbs/02b_compressed.ipynb #5c47b14f
+@patch
+@torch.no_grad()
+def settle_layout(self:SparseLinear, opt=None):
+    "Store the slots in the order that suits the kernels now (after a change of `kernel`, `dense_from` or the device), carrying `opt`'s state."
+    if self._prefers_dense_order(self._n) != self._dense_order:
+        self._relayout(self.connection_positions(), torch.arange(self._n, device=self.rows.device), opt=opt)
+    return self
+
 # %% ../nbs/02b_compressed.ipynb #01c6e169
-def set_kernel(model, kernel='auto'):
+def set_kernel(model, kernel='auto', opt=None):
     "Make every `SparseLinear` of `model` compute with `kernel`: 'auto' (by density), 'sparse' or 'dense' (for benchmarks)."
     if kernel not in ('auto', 'sparse', 'dense'):
         raise ValueError(f"kernel must be 'auto' (sparse kernels below `SparseLinear.dense_from`, dense ones above), "
                          f"'sparse' or 'dense'; got {kernel!r}.")
     for m in model.modules():
-        if isinstance(m, SparseLinear): m.kernel = kernel
+        if isinstance(m, SparseLinear): m.kernel = kernel; m.settle_layout(opt)
     return model
 
 # %% ../nbs/02b_compressed.ipynb #bf7f0ac9
@@ -666,8 +737,9 @@ def set_kernel(model, kernel='auto'):
 @torch.no_grad()
 def enforce_sparsity(self:SparseLinear):
     "Zero the value, gradient and strikes of every free slot (after a load or an outside edit)."
-    self.values[self._n:] = 0; self.strikes[self._n:] = 0
-    if self.values.grad is not None: self.values.grad[self._n:] = 0
+    free = self._free_slots()
+    self.values[free] = 0; self.strikes[free] = 0
+    if self.values.grad is not None: self.values.grad[free] = 0
 
 # %% ../nbs/02b_compressed.ipynb #08be4732
 @patch
@@ -678,19 +750,26 @@ def check_invariants(self:SparseLinear, opt=None):
     if int(self.n_active) != n or not 0 <= n <= self.capacity: fail("the number of connections is inconsistent")
     for name in ('rows', 'cols', 'strikes'):
         if getattr(self, name).shape != self.values.shape: fail(f"{name} has {getattr(self, name).numel()} slots, values {self.capacity}")
-    rows, cols = self.rows[:n].long(), self.cols[:n].long()
+    if self._dense_order:
+        if self.capacity != self.size: fail(f"in dense order it needs one slot per position ({self.size}), not {self.capacity}")
+        slots = (self.rows >= 0).nonzero().squeeze(1)
+        if len(slots) != n: fail("the number of connections is inconsistent")
+    else: slots = slice(0, n)
+    rows, cols = self.rows[slots].long(), self.cols[slots].long()
     if n and (rows.min() < 0 or rows.max() >= self.out_features or cols.min() < 0 or cols.max() >= self.in_features):
         fail("a connection has an index out of range")
     positions = rows * self.in_features + cols
+    if self._dense_order and not torch.equal(positions, slots): fail("a connection is not in the slot of its position")
     if n > 1 and not (positions[1:] > positions[:-1]).all(): fail("connections are not sorted and distinct")
     if not torch.equal(positions, self.connection_positions()): fail("the cached positions are stale")
     k = self._kernels
     if k is not None and (k.nnz != n or not torch.equal(k.positions if k.dense else k.col.long(), positions if k.dense else cols)):
         fail("the cached kernels are stale")
-    if (self.rows[n:] != -1).any() or (self.cols[n:] != -1).any(): fail("a free slot has indices")
-    if (self.values[n:] != 0).any(): fail("a free slot has a weight")
-    if self.values.grad is not None and (self.values.grad[n:] != 0).any(): fail("a free slot has a gradient")
-    if (self.strikes[n:] != 0).any(): fail("a free slot has strikes")
+    free = self._free_slots()
+    if (self.rows[free] != -1).any() or (self.cols[free] != -1).any(): fail("a free slot has indices")
+    if (self.values[free] != 0).any(): fail("a free slot has a weight")
+    if self.values.grad is not None and (self.values.grad[free] != 0).any(): fail("a free slot has a gradient")
+    if (self.strikes[free] != 0).any(): fail("a free slot has strikes")
     removed = self.removed_positions
     if len(removed) != len(self.removal_counts): fail("removal positions and counts differ in length")
     if len(removed) > 1 and not (removed[1:] > removed[:-1]).all(): fail("removed positions are not sorted and distinct")
@@ -701,7 +780,15 @@ def check_invariants(self:SparseLinear, opt=None):
         if value.shape != self.values.shape:
             fail(f"optimizer state {key!r} has shape {tuple(value.shape)} but the layer has {self.capacity} slots: "
                  "pass the optimizer to `layer.connection_view(opt)` when changing the topology")
-        if (value[n:] != 0).any(): fail(f"optimizer state {key!r} is not zero for a free slot")
+        if (value[free] != 0).any(): fail(f"optimizer state {key!r} is not zero for a free slot")
+
+# %% ../nbs/02b_compressed.ipynb #a27467fe
+@patch
+def _saved_in_dense_order(self:SparseLinear):
+    "Whether the loaded slots are in dense order: one per position, each connection in its own position's slot."
+    if self.capacity != self.size: return False
+    slots = (self.rows >= 0).nonzero().squeeze(1)
+    return torch.equal(self.rows[slots].long() * self.in_features + self.cols[slots].long(), slots)
 
 # %% ../nbs/02b_compressed.ipynb #07ff6fd6
 @patch
@@ -716,6 +803,7 @@ def _load_from_state_dict(self:SparseLinear, state_dict, prefix, local_metadata,
             set_data(self.values, own.new_zeros(saved.shape))
         else: setattr(self, name, own.new_zeros(saved.shape))
     nn.Module._load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+    self._dense_order = self._saved_in_dense_order()
     self._topology_changed()
     if self._n > self.capacity: error_msgs.append(f"{prefix}n_active = {self._n} exceeds the capacity {self.capacity}.")
 
@@ -726,14 +814,18 @@ def sparse_from_masked(linear, opt=None):
     n_out, n_in = linear.weight.shape
     positions = linear.mask.reshape(-1).nonzero().squeeze(1)
     layer = SparseLinear(n_in, n_out, bias=False, positions=positions, device=linear.weight.device, dtype=linear.weight.dtype)
+    slots = layer._connection_slots()
+    def laid_out(t):                          # a dense tensor's entries at the connections, in the layer's slots
+        out = t.new_zeros(layer.capacity); out[slots] = t.reshape(-1)[positions]
+        return out
     weight = linear.weight
-    remap_optimizer_state(opt, weight, weight.shape, lambda t: t.reshape(-1)[positions].clone())
-    grad = weight.grad.reshape(-1)[positions].clone() if weight.grad is not None else None
+    remap_optimizer_state(opt, weight, weight.shape, laid_out)
+    grad = laid_out(weight.grad) if weight.grad is not None else None
     weight.grad = None
-    set_data(weight, weight.data.reshape(-1)[positions].clone())
+    set_data(weight, laid_out(weight.data))
     weight.grad = grad
     layer.values, layer.bias = weight, linear.bias
-    layer.strikes[:len(positions)] = linear.strikes.reshape(-1)[positions].to(torch.uint8)
+    layer.strikes[slots] = linear.strikes.reshape(-1)[positions].to(torch.uint8)
     removed = linear.removals.reshape(-1).nonzero().squeeze(1)
     layer.removed_positions, layer.removal_counts = removed, linear.removals.reshape(-1)[removed].to(torch.int32)
     return layer.train(linear.training)

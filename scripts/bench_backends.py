@@ -14,7 +14,8 @@ machine load (printed with each section). Every row trains with the same `Learne
    same on every row, so a floor under every epoch: the most any backend can gain over dense), at one thread and at
    all, and what that floor leaves for the other cores to bring.
 2. The same network at uniform densities up to 50 %: masked, compressed with adaptive kernels, and compressed forced
-   to sparse and to dense kernels, against the dense network.
+   to sparse and to dense kernels, and dense kernels on compact slots (the scatter and gather that dense order
+   removes), against the dense network.
 3. The Fashion-MNIST network 784-256-128-100-10 at ε = 20: dense, masked, compressed.
 4. The topology update (SET, AccSET, BMSA's first update, on both backends) as a share of an epoch, at ε = 20 and
    (AccSET, BMSA, compressed) at the sweep's smallest density, 20 % and its largest; and a profile of BMSA's first
@@ -122,13 +123,16 @@ def learner(dls, model):
     return Learner(dls, model, opt_func=partial(SGD, mom=0.9), lr=0.01, loss_func=CrossEntropyLossFlat(), metrics=accuracy)
 
 
-def make_model(name, backend=None, epsilon=None, density=None, fast=False, kernel='auto', device='cpu', seed=0):
-    "The paper's MLP for `name`: dense (backend None), or sparse at ε or at a uniform density, on a backend."
+def make_model(name, backend=None, epsilon=None, density=None, fast=False, kernel='auto', device='cpu', seed=0,
+               dense_order=True):
+    "The paper's MLP for `name`: dense (backend None), or sparse at ε or at a uniform density, on a backend (`dense_order=False`: compact slots always)."
     torch.manual_seed(seed)
     model = paper_mlp(name)
     if backend is not None:
         target = dict(epsilon=epsilon) if density is None else dict(sparsity=1 - density, distribution='uniform')
         model = sparsify(model, generator=torch.Generator().manual_seed(seed), backend=backend, **target)
+        if not dense_order:
+            for layer in sparse_layers(model): layer.dense_order_from = math.inf
         set_kernel(model, kernel)
     if fast: use_fast_dropout(model)
     return model.to(device)
@@ -251,10 +255,12 @@ def cifar_section(args, device, dls, fast):
 def sweep_section(args, device, dls, fast):
     drop = 'FastDropout' if fast else 'nn.Dropout'
     print(f"2. CIFAR-10 MLP at uniform densities, {drop}; each time also relative to the dense network measured beside it ({load()})")
-    print(f"  {'density':>8} {'dense':>8} {'masked':>14} {'adaptive':>14} {'forced sparse':>14} {'forced dense':>14}   adaptive kernels per layer")
+    print(f"  {'density':>8} {'dense':>8} {'masked':>14} {'adaptive':>14} {'forced sparse':>14} {'forced dense':>14} "
+          f"{'dense, compact':>14}   adaptive kernels per layer")
     for d in args.densities:
         rows = {kernel: (lambda kernel=kernel: make_model('cifar10', 'sparse', density=d, fast=fast, kernel=kernel, device=device))
                 for kernel in ('auto', 'sparse', 'dense')}
+        rows['compact'] = lambda: make_model('cifar10', 'sparse', density=d, fast=fast, kernel='dense', device=device, dense_order=False)
         rows['masked'] = lambda: make_model('cifar10', 'masked', density=d, fast=fast, device=device)
         rows['nn.Linear'] = lambda: make_model('cifar10', fast=fast, device=device)
         rounds = []
@@ -263,9 +269,10 @@ def sweep_section(args, device, dls, fast):
         cell = lambda label: f"{best[label]:6.2f} s {paired_ratio(rounds, label, 'nn.Linear'):4.2f}×"
         spread = [r['auto'] / r['nn.Linear'] for r in rounds]
         print(f"  {d:>8.0%} {best['nn.Linear']:6.2f} s {cell('masked'):>14} {cell('auto'):>14} {cell('sparse'):>14} "
-              f"{cell('dense'):>14}   {chosen}   adaptive × dense turn by turn: {min(spread):.2f}–{max(spread):.2f}")
+              f"{cell('dense'):>14} {cell('compact'):>14}   {chosen}   adaptive × dense turn by turn: {min(spread):.2f}–{max(spread):.2f}")
     print(f"  ({load()} after; times: the fastest of {args.repeats}; ×: the median over turns of the time over the dense "
-          f"network's in the same turn; S = sparse kernels, D = dense kernels; the turn-by-turn range shows how much the "
+          f"network's in the same turn; S = sparse kernels, D = dense kernels; 'dense, compact': dense kernels on compact slots "
+          f"(scatter and gather every step, as before dense order); the turn-by-turn range shows how much the "
           f"machine's load moves one turn's ratio)")
     print()
 
