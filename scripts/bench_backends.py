@@ -1,7 +1,7 @@
 """Time fastai training epochs of the paper's MLPs with dense nn.Linear, the masked and the compressed backend, side by side.
 
 Usage: python scripts/bench_backends.py [--quick] [--device cpu|cuda] [--threads 1] [--batches 10] [--repeats 3]
-                                        [--data synthetic|real] [--densities 0.05 0.1 0.2 0.3 0.4 0.5] [--sections 0 1 2 3 4 5]
+                                        [--data synthetic|real] [--densities 0.05 0.1 0.2 0.3 0.4 0.5] [--sections 0 1 2 3 4 5 6]
 
 Prints measured figures (it asserts nothing), in one run, so that every ratio compares rows measured under the same
 machine load (printed with each section). Every row trains with the same `Learner` (SGD momentum 0.9, lr 0.01, batch
@@ -21,6 +21,9 @@ machine load (printed with each section). Every row trains with the same `Learne
    (AccSET, BMSA, compressed) at the sweep's smallest density, 20 % and its largest; and a profile of BMSA's first
    update on the compressed backend.
 5. A profile of the compressed ε = 20 epoch: torch's operators by their own time, and the time outside them.
+6. Training steps of the CIFAR-10 network at uniform densities in many short turns, rows in a random order each turn:
+   dense nn.Linear against dense kernels on compact slots (a scatter and a gather a step) and in dense order (a masked
+   gradient, the optimizer over every position), and against the layout `SparseLinear.dense_order_from` chooses.
 
 An epoch is timed on `--batches` training batches and a fifth (CIFAR-10) or a sixth (Fashion-MNIST) as many
 validation batches, as in the full datasets (50,000 + 10,000 and 60,000 + 10,000 images), after one warm-up epoch;
@@ -123,16 +126,18 @@ def learner(dls, model):
     return Learner(dls, model, opt_func=partial(SGD, mom=0.9), lr=0.01, loss_func=CrossEntropyLossFlat(), metrics=accuracy)
 
 
-def make_model(name, backend=None, epsilon=None, density=None, fast=False, kernel='auto', device='cpu', seed=0,
-               dense_order=True):
-    "The paper's MLP for `name`: dense (backend None), or sparse at ε or at a uniform density, on a backend (`dense_order=False`: compact slots always)."
+LAYOUTS = {'auto': None, 'compact': math.inf, 'dense order': 0.}    # each sparse layer's `dense_order_from` (None: the default)
+
+
+def make_model(name, backend=None, epsilon=None, density=None, fast=False, kernel='auto', device='cpu', seed=0, layout='auto'):
+    "The paper's MLP for `name`: dense (backend None), or sparse at ε or at a uniform density, on a backend, its slots in `layout`."
     torch.manual_seed(seed)
     model = paper_mlp(name)
     if backend is not None:
         target = dict(epsilon=epsilon) if density is None else dict(sparsity=1 - density, distribution='uniform')
         model = sparsify(model, generator=torch.Generator().manual_seed(seed), backend=backend, **target)
-        if not dense_order:
-            for layer in sparse_layers(model): layer.dense_order_from = math.inf
+        if LAYOUTS[layout] is not None:
+            for layer in sparse_layers(model): layer.dense_order_from = {'cpu': LAYOUTS[layout], 'cuda': LAYOUTS[layout]}
         set_kernel(model, kernel)
     if fast: use_fast_dropout(model)
     return model.to(device)
@@ -260,7 +265,7 @@ def sweep_section(args, device, dls, fast):
     for d in args.densities:
         rows = {kernel: (lambda kernel=kernel: make_model('cifar10', 'sparse', density=d, fast=fast, kernel=kernel, device=device))
                 for kernel in ('auto', 'sparse', 'dense')}
-        rows['compact'] = lambda: make_model('cifar10', 'sparse', density=d, fast=fast, kernel='dense', device=device, dense_order=False)
+        rows['compact'] = lambda: make_model('cifar10', 'sparse', density=d, fast=fast, kernel='dense', device=device, layout='compact')
         rows['masked'] = lambda: make_model('cifar10', 'masked', density=d, fast=fast, device=device)
         rows['nn.Linear'] = lambda: make_model('cifar10', fast=fast, device=device)
         rounds = []
@@ -366,6 +371,38 @@ def profile_section(args, device, dls):
         print()
 
 
+def step_section(args, device):
+    "Training steps of the CIFAR-10 network, dense against the layouts of the dense path, in many short paired turns."
+    print(f"6. Training steps (batch 100, SGD momentum, FastDropout, a plain loop) of the CIFAR-10 MLP at uniform densities: "
+          f"dense nn.Linear against the compressed network, its layers on dense kernels, with compact slots and in dense "
+          f"order, and as `dense_order_from` chooses ({load()})")
+    x = torch.randn(100, paper_architectures['cifar10'][0], device=device)
+    y = torch.randint(0, 10, (100,), device=device)
+    loss_func, turns, steps = nn.CrossEntropyLoss(), 10 * args.repeats, 4
+    def runner(model):
+        opt = SGD(list(model.parameters()), 0.01, mom=0.9)
+        def run():
+            for _ in range(steps): loss_func(model(x), y).backward(); opt.step(); opt.zero_grad()
+        run(); return run
+    print(f"  {'density':>8} {'dense':>9} {'compact slots':>16} {'dense order':>16} {'auto':>16}   ({turns} turns of {steps} steps, "
+          f"rows in a random order each turn; ×: median over turns of the time over dense's)")
+    order = __import__('random').Random(0)
+    for d in args.densities:
+        rows = {'dense': runner(make_model('cifar10', fast=True, device=device))}
+        for layout in ('compact', 'dense order', 'auto'):
+            rows[layout] = runner(make_model('cifar10', 'sparse', density=d, fast=True, kernel='dense' if layout != 'auto' else 'auto',
+                                             device=device, layout=layout))
+        times = {label: [] for label in rows}
+        for _ in range(turns):
+            for label, run in order.sample(list(rows.items()), len(rows)):
+                sync(device); start = clock(); run(); sync(device); times[label].append((clock() - start) / steps)
+        cell = lambda label: (f"{1e3 * statistics.median(times[label]):6.1f} ms "
+                              f"{statistics.median(a / b for a, b in zip(times[label], times['dense'])):4.2f}×")
+        print(f"  {d:>8.0%} {1e3 * statistics.median(times['dense']):6.1f} ms {cell('compact'):>16} {cell('dense order'):>16} {cell('auto'):>16}")
+    print(f"  ({load()} after)")
+    print()
+
+
 def make_dls(args, name, device):
     if args.data == 'real':
         try: return real_dls(name, args.batches, device)
@@ -385,7 +422,7 @@ def main():
     p.add_argument('--accuracy', type=float, default=0.45, help="the epoch accuracy AccSET and BMSA see in section 4")
     p.add_argument('--clock', choices=['cpu', 'wall'], default='wall',
                    help="'wall': wall time, what a user waits (default); 'cpu': this process's CPU time (hides idle threads)")
-    p.add_argument('--sections', type=int, nargs='*', default=[0, 1, 2, 3, 4, 5], help='which sections to run')
+    p.add_argument('--sections', type=int, nargs='*', default=[0, 1, 2, 3, 4, 5, 6], help='which sections to run')
     args = p.parse_args()
     if args.threads < 1: p.error(f"--threads must be at least 1; got {args.threads}")
     args.batches = args.batches or (5 if args.quick else 10)
@@ -410,6 +447,7 @@ def main():
         if 3 in args.sections: fashion_section(args, device, fast)
     if 4 in args.sections: update_section(args, device, cifar)
     if 5 in args.sections: profile_section(args, device, cifar)
+    if 6 in args.sections: step_section(args, device)
     print(f"done; {load()}")
 
 
