@@ -17,7 +17,7 @@ from torch import nn
 from fastcore.basics import patch
 from .paper import paper_defaults, our_readings
 from .sparse import (SparseLayer, erdos_renyi_count, check_epsilon, guard_state_dict_loading, optimizer_state,
-                         remap_optimizer_state, is_sparse_layer, is_sparse, named_sparse_layers, check_not_torch_pruned,
+                         remap_optimizer_state, zero_optimizer_state, is_sparse_layer, is_sparse, named_sparse_layers, check_not_torch_pruned,
                          set_data, replace_modules, Connections)
 from .masked import MaskedLinear, is_masked_linear
 from .models import FastDropout, use_fast_dropout   # a model layer: kept importable from here for older code and pickles
@@ -546,7 +546,25 @@ def _connection_indices(self:SparseLinear, positions):
 def _slots(self:SparseLinear, positions):
     "The slots of the existing connections at `positions`; an error if one of them is not a connection."
     indices = self._connection_indices(positions)
-    return self.connection_positions()[indices] if self._dense_order else indices
+    return torch.as_tensor(positions, device=indices.device).long() if self._dense_order else indices   # checked: the slots
+
+# %% ../nbs/02b_compressed.ipynb #d4fd9351
+@patch
+@torch.no_grad()
+def _change_in_place(self:SparseLinear, positions, kept, new_to=None, new_values=None, opt=None):
+    """`_relayout` from dense order to dense order: the kept connections stay in their slots, so only the slots of the
+    removed connections (zeroed: value, gradient, strikes, optimizer state) and of the new ones change."""
+    old = self.connection_positions()
+    gone = torch.ones(len(old), dtype=torch.bool, device=old.device); gone[kept] = False
+    removed, added = old[gone], positions[new_to] if new_to is not None else positions[:0]
+    for t in (self.values.data, self.values.grad, self.strikes):
+        if t is not None: t[removed] = 0
+    zero_optimizer_state(opt, self.values, removed)
+    if new_values is not None: self.values.data[added] = new_values.to(self.values)   # free slots: the rest is zero already
+    self.rows[removed], self.cols[removed] = -1, -1
+    self.rows[added], self.cols[added] = (added // self.in_features).int(), (added % self.in_features).int()
+    self.n_active.fill_(len(positions))
+    self._topology_changed(positions)
 
 # %% ../nbs/02b_compressed.ipynb #8bce6e17
 @patch
@@ -558,6 +576,7 @@ def _relayout(self:SparseLinear, positions, kept, kept_to=None, new_to=None, new
     (compact), or to slot `positions[i]` (dense order) in a large layer that computes densely."""
     positions = positions.to(self.rows.device)
     m, old_capacity, dense_order = len(positions), self.capacity, self._prefers_dense_order(len(positions))
+    if dense_order and self._dense_order: return self._change_in_place(positions, kept, new_to, new_values, opt)
     old_slots = self.connection_positions()[kept] if self._dense_order else kept
     if dense_order:
         capacity = self.size
@@ -595,13 +614,15 @@ def _sorted_distinct(positions, device):
 @patch
 @torch.no_grad()
 def remove_connections(self:SparseLinear, positions, opt=None):
-    "Remove the connections at `positions`: their slots are freed, the survivors keep their state."
+    """Remove the connections at `positions`: their slots are freed, the survivors keep their state. In dense order the
+    slots are freed in place, whatever the density left: the layout is decided again when connections are added (an
+    empty addition too, as every topology update ends with one) or by `settle_layout`."""
     positions = _sorted_distinct(positions, self.rows.device)
     if len(positions) == 0: return
     keep = torch.ones(self._n, dtype=torch.bool, device=self.rows.device)
     keep[self._connection_indices(positions)] = False
     kept = keep.nonzero().squeeze(1)
-    self._relayout(self.connection_positions()[kept], kept, opt=opt)
+    (self._change_in_place if self._dense_order else self._relayout)(self.connection_positions()[kept], kept, opt=opt)
 
 # %% ../nbs/02b_compressed.ipynb #464ef977
 @patch
@@ -610,7 +631,7 @@ def add_connections(self:SparseLinear, positions, values, opt=None):
     "Add connections at empty `positions` with weights `values`, zero strikes and zero optimizer state."
     device = self.rows.device
     positions = torch.as_tensor(positions, device=device).long()
-    if len(positions) == 0: return
+    if len(positions) == 0: self.settle_layout(opt); return
     values = torch.as_tensor(values, device=device).reshape(-1)
     if len(values) != len(positions): raise ValueError(f"{len(positions)} positions but {len(values)} values.")
     if len(positions) > 1 and not (positions[1:] > positions[:-1]).all():
