@@ -821,10 +821,14 @@ def check_invariants(self:SparseLinear, opt=None):
 # %% ../nbs/02b_compressed.ipynb #a27467fe
 @patch
 def _saved_in_dense_order(self:SparseLinear):
-    "Whether the loaded slots are in dense order: one per position, each connection in its own position's slot."
+    """Whether the loaded slots are in dense order: one per position, each connection in its own position's slot. Where
+    the compact reading fits too (the connections are positions 0…n−1, in the first slots), the two are the same state
+    but would change differently, so it is read as the rule would have laid it out: as the saved layer was."""
     if self.capacity != self.size: return False
     slots = (self.rows >= 0).nonzero().squeeze(1)
-    return torch.equal(self.rows[slots].long() * self.in_features + self.cols[slots].long(), slots)
+    if not torch.equal(self.rows[slots].long() * self.in_features + self.cols[slots].long(), slots): return False
+    compact_too = len(slots) == 0 or int(slots[-1]) == len(slots) - 1
+    return self._prefers_dense_order(len(slots)) if compact_too else True
 
 # %% ../nbs/02b_compressed.ipynb #07ff6fd6
 @patch
