@@ -190,7 +190,7 @@ class DenseKernels:
         if n_out * n_in > MAX_DENSE_VIEW: raise ValueError(f"A {n_out}×{n_in} layer is too large for dense kernels.")
         self.n_out, self.n_in, self.nnz, self.device, self.stale = n_out, n_in, len(rows), rows.device, False
         self.positions, self.dense_order = rows.long() * n_in + cols.long(), slots is not None
-        self._weight = self._grad = self._mask = self._flat_grad = None
+        self._weight = self._grad = self._mask = None
 
 # %% ../nbs/02b_compressed.ipynb #57856e61
 @patch
@@ -208,18 +208,6 @@ def connection_mask(self:DenseKernels, like):
     if self._mask is None or self._mask.dtype != like.dtype or self._mask.device != like.device:
         self._mask = like.new_zeros(self.n_out * self.n_in).index_fill_(0, self.positions, 1)
     return self._mask
-
-# %% ../nbs/02b_compressed.ipynb #1d7b9332
-@patch
-def _kept_gradient(self:DenseKernels, values, g, x):
-    """In dense order, the gradient of `values` (g xᵀ times the connection mask) written into a flat buffer kept between
-    steps (a fresh 48 MB tensor every step costs page faults), and returned as that very tensor: since this object holds
-    it, autograd adds it into `values.grad` or copies it, and never adopts it as the gradient."""
-    flat = self._flat_grad
-    if flat is None or flat.dtype != values.dtype or flat.device != values.device:
-        flat = self._flat_grad = values.new_empty(self.n_out * self.n_in)
-    torch.mm(g.t(), x, out=flat.view(self.n_out, self.n_in))
-    return flat.mul_(self.connection_mask(values))
 
 # %% ../nbs/02b_compressed.ipynb #670f0c5f
 @patch
@@ -273,7 +261,7 @@ def grad_bias(self:DenseKernels, g): return g.sum(0)
 @patch
 def grad_values(self:DenseKernels, values, g, x):
     "The gradient of `values`: the dense weight's gradient g xᵀ read at the connections (`take` uses every core), zero on free slots."
-    if self.dense_order: return self._kept_gradient(values, g, x)
+    if self.dense_order: return torch.mm(g.t(), x).view(-1).mul_(self.connection_mask(values))   # a fresh tensor: see below
     grad_weight = torch.mm(g.t(), x, out=self._buffer('_grad', values))
     grad = _free_slots_zeroed(values, self.nnz)
     torch.take(grad_weight, self.positions, out=grad[:self.nnz])
