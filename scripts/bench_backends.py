@@ -38,7 +38,7 @@ not depend on the pixels), or the real datasets through `bmsa.data.dataset_dls` 
 AccSET's and BMSA's updates depend on the epoch's validation accuracy; on random data that is 10 %, so section 4
 gives them `--accuracy` (0.45, about CIFAR-10's after one epoch) instead.
 """
-import argparse, contextlib, cProfile, io, math, os, pstats, statistics, sys, time, warnings
+import argparse, contextlib, cProfile, io, math, os, pstats, random, statistics, sys, time, warnings
 from functools import partial
 
 import torch
@@ -386,19 +386,21 @@ def step_section(args, device):
         run(); return run
     print(f"  {'density':>8} {'dense':>9} {'compact slots':>16} {'dense order':>16} {'auto':>16}   ({turns} turns of {steps} steps, "
           f"rows in a random order each turn; ×: median over turns of the time over dense's)")
-    order = __import__('random').Random(0)
+    order = random.Random(0)
     for d in args.densities:
         rows = {'dense': runner(make_model('cifar10', fast=True, device=device))}
         for layout in ('compact', 'dense order', 'auto'):
             rows[layout] = runner(make_model('cifar10', 'sparse', density=d, fast=True, kernel='dense' if layout != 'auto' else 'auto',
                                              device=device, layout=layout))
-        times = {label: [] for label in rows}
+        rounds = []
         for _ in range(turns):
+            times = {}
             for label, run in order.sample(list(rows.items()), len(rows)):
-                sync(device); start = clock(); run(); sync(device); times[label].append((clock() - start) / steps)
-        cell = lambda label: (f"{1e3 * statistics.median(times[label]):6.1f} ms "
-                              f"{statistics.median(a / b for a, b in zip(times[label], times['dense'])):4.2f}×")
-        print(f"  {d:>8.0%} {1e3 * statistics.median(times['dense']):6.1f} ms {cell('compact'):>16} {cell('dense order'):>16} {cell('auto'):>16}")
+                sync(device); start = clock(); run(); sync(device); times[label] = (clock() - start) / steps
+            rounds.append(times)
+        ms = lambda label: 1e3 * statistics.median(r[label] for r in rounds)
+        cell = lambda label: f"{ms(label):6.1f} ms {paired_ratio(rounds, label, 'dense'):4.2f}×"
+        print(f"  {d:>8.0%} {ms('dense'):6.1f} ms {cell('compact'):>16} {cell('dense order'):>16} {cell('auto'):>16}")
     print(f"  ({load()} after)")
     print()
 
