@@ -77,6 +77,10 @@ def free_positions(occupied, size):
 # %% ../nbs/02b_compressed.ipynb #305c38b0
 warnings.filterwarnings('ignore', message='Sparse CSR tensor support is in beta')
 
+def _occupied_slots(rows):
+    "The slots that hold a connection (a free slot's row is -1), in order."
+    return (rows >= 0).nonzero().squeeze(1)
+
 def _row_pointers(rows, n_rows):
     crow = torch.zeros(n_rows + 1, dtype=torch.long, device=rows.device)
     crow[1:] = torch.bincount(rows, minlength=n_rows).cumsum(0)
@@ -371,7 +375,7 @@ def _topology_changed(self:SparseLinear, positions=None):
 def connection_positions(self:SparseLinear):
     "The sorted flat positions (row · n_in + col) of the connections (do not modify)."
     if self._positions is None or self._positions.device != self.rows.device:
-        self._positions = ((self.rows >= 0).nonzero().squeeze(1) if self._dense_order
+        self._positions = (_occupied_slots(self.rows) if self._dense_order
                            else self.rows[:self._n].long() * self.in_features + self.cols[:self._n].long())
     return self._positions
 
@@ -539,12 +543,11 @@ def _slots(self:SparseLinear, positions):
 # %% ../nbs/02b_compressed.ipynb #d4fd9351
 @patch
 @torch.no_grad()
-def _change_in_place(self:SparseLinear, positions, kept, new_to=None, new_values=None, opt=None):
-    """`_relayout` from dense order to dense order: the kept connections stay in their slots, so only the slots of the
-    removed connections (zeroed: value, gradient, strikes, optimizer state) and of the new ones change."""
-    old = self.connection_positions()
-    gone = torch.ones(len(old), dtype=torch.bool, device=old.device); gone[kept] = False
-    removed, added = old[gone], positions[new_to] if new_to is not None else positions[:0]
+def _change_in_place(self:SparseLinear, positions, removed=None, added=None, new_values=None, opt=None):
+    """Dense order to dense order, leaving the connections at sorted `positions`: the others stay in their slots, so only
+    the slots of the `removed` positions (zeroed: value, gradient, strikes, optimizer state) and the `added` ones change."""
+    removed = positions[:0] if removed is None else removed
+    added = positions[:0] if added is None else added
     for t in (self.values.data, self.values.grad, self.strikes):
         if t is not None: t[removed] = 0
     zero_optimizer_state(opt, self.values, removed)
@@ -564,7 +567,8 @@ def _relayout(self:SparseLinear, positions, kept, kept_to=None, new_to=None, new
     (compact), or to slot `positions[i]` (dense order) in a large layer that computes densely."""
     positions = positions.to(self.rows.device)
     m, old_capacity, dense_order = len(positions), self.capacity, self._prefers_dense_order(len(positions))
-    if dense_order and self._dense_order: return self._change_in_place(positions, kept, new_to, new_values, opt)
+    if dense_order and self._dense_order and len(kept) == self._n:   # a pure addition (removals change in place directly)
+        return self._change_in_place(positions, added=None if new_to is None else positions[new_to], new_values=new_values, opt=opt)
     old_slots = self.connection_positions()[kept] if self._dense_order else kept
     if dense_order:
         capacity = self.size
@@ -610,7 +614,8 @@ def remove_connections(self:SparseLinear, positions, opt=None):
     keep = torch.ones(self._n, dtype=torch.bool, device=self.rows.device)
     keep[self._connection_indices(positions)] = False
     kept = keep.nonzero().squeeze(1)
-    (self._change_in_place if self._dense_order else self._relayout)(self.connection_positions()[kept], kept, opt=opt)
+    if self._dense_order: self._change_in_place(self.connection_positions()[kept], removed=positions, opt=opt)
+    else: self._relayout(self.connection_positions()[kept], kept, opt=opt)
 
 # %% ../nbs/02b_compressed.ipynb #464ef977
 @patch
@@ -776,7 +781,7 @@ def check_invariants(self:SparseLinear, opt=None):
         if getattr(self, name).shape != self.values.shape: fail(f"{name} has {getattr(self, name).numel()} slots, values {self.capacity}")
     if self._dense_order:
         if self.capacity != self.size: fail(f"in dense order it needs one slot per position ({self.size}), not {self.capacity}")
-        slots = (self.rows >= 0).nonzero().squeeze(1)
+        slots = _occupied_slots(self.rows)
         if len(slots) != n: fail("the number of connections is inconsistent")
     else: slots = slice(0, n)
     rows, cols = self.rows[slots].long(), self.cols[slots].long()
@@ -813,7 +818,7 @@ def _saved_in_dense_order(self:SparseLinear):
     the compact reading fits too (the connections are positions 0…n−1, in the first slots), the two are the same state
     but would change differently, so it is read as the rule would have laid it out: as the saved layer was."""
     if self.capacity != self.size: return False
-    slots = (self.rows >= 0).nonzero().squeeze(1)
+    slots = _occupied_slots(self.rows)
     if not torch.equal(self.rows[slots].long() * self.in_features + self.cols[slots].long(), slots): return False
     compact_too = len(slots) == 0 or int(slots[-1]) == len(slots) - 1
     return self._prefers_dense_order(len(slots)) if compact_too else True
