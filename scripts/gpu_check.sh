@@ -2,11 +2,14 @@
 # The GPU check of issue 12, for a fresh CUDA machine without internet, run from the repository root:
 #   bash scripts/gpu_check.sh            (writes $OUT/*.txt; OUT defaults to ./gpu_out)
 # It installs bmsa (no dependencies) into the machine's Python, plus the pure-Python packages its image lacks from the
-# wheel folder .whl/ if present (carry it), then, each under its own time limit so the whole stays within ~8 minutes:
+# wheel folder .whl/ if present (carry it), then, each under its own time limit so the whole stays within ~9 minutes:
 #   1. the backend benchmark on the GPU, quick, alone                   -> $OUT/bench_cuda.txt
-#   2. the device tests and the backend notebooks with CUDA available  -> $OUT/tests_device.txt
-#   3. the rest of the test suite, in parallel, as far as time allows   -> $OUT/tests_all.txt
-# With STUDY_MINUTES=N it also runs issue 11's Fashion-MNIST study on the GPU during steps 2-3 -> $OUT/study.tgz
+#   2. full CIFAR-10 epochs (500 + 100 batches) on the GPU: dense, masked and compressed (benchmark section 1), and
+#      the loop's own cost per batch, plain PyTorch against fastai's Learner (section 7)  -> $OUT/bench_cuda_epochs.txt
+#   3. the device tests and the backend notebooks with CUDA available  -> $OUT/tests_device.txt
+#   4. the rest of the test suite, in parallel, as far as time allows (only with STEPS including "all")
+#                                                                        -> $OUT/tests_all.txt
+# With STUDY_MINUTES=N it also runs issue 11's Fashion-MNIST study on the GPU during steps 3-4 -> $OUT/study.tgz
 # $OUT/gpu_check.txt holds the environment, each step's exit status and its wall time.
 set -u
 cd "$(dirname "$0")/.."
@@ -47,19 +50,21 @@ export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" OMP_NUM_THREADS=2 MPLBACKEND
 say "bmsa from $($PY -c 'import bmsa; print(bmsa.__file__)' 2>&1)"
 xdist=$($PY -c 'import xdist' 2>/dev/null && echo "-n ${TEST_WORKERS:-6}" || echo "")
 
-STEPS=${STEPS:-"bench device all"}     # which of the steps below to run
+STEPS=${STEPS:-"bench epochs device"}     # which of the steps below to run ("bench epochs device all": every one)
 has() { case " $STEPS " in *" $1 "*) return 0;; *) return 1;; esac; }
-has bench && step "1. benchmark on the GPU (alone, so its timings are clean)" 150 bench_cuda.txt \
-  $PY scripts/bench_backends.py --device cuda --quick --threads 2
+has bench && step "1. benchmark on the GPU (alone, so its timings are clean)" 120 bench_cuda.txt \
+  $PY scripts/bench_backends.py --device cuda --quick --threads 2 --sections 0 2 3 4 6
+has epochs && step "2. full CIFAR-10 epochs on the GPU (alone)" 200 bench_cuda_epochs.txt \
+  $PY scripts/bench_backends.py --device cuda --threads 2 --batches 500 --repeats 2 --sections 1 7
 if [ -n "${STUDY_MINUTES:-}" ]; then   # issue 11's Fashion-MNIST grid, in the background while the tests run
   say "study: Fashion-MNIST readings on the GPU for at most $STUDY_MINUTES minutes each (scripts/gpu_study.sh)"
   bash scripts/gpu_study.sh "$OUT/study" "$STUDY_MINUTES" &
   study=$!
 fi
-has device && step "2. device tests and backend notebooks (CUDA)" ${DEVICE_LIMIT:-200} tests_device.txt \
+has device && step "3. device tests and backend notebooks (CUDA)" ${DEVICE_LIMIT:-200} tests_device.txt \
   $PY -m pytest -q -p no:cacheprovider tests/test_device.py tests/test_data.py tests/test_notebooks.py $xdist \
       -k "test_device or fastai_workflow or 02_sparse or 02a_masked or 02b_compressed or 03_dst or 04_set or 05_accset or 06_bmsa or 06a_rigl or 09_topology"
-has all && step "3. the rest of the test suite" 120 tests_all.txt \
+has all && step "4. the rest of the test suite" 120 tests_all.txt \
   $PY -m pytest -q -p no:cacheprovider tests $xdist \
       -k "not (test_device or fastai_workflow or 02_sparse or 02a_masked or 02b_compressed or 03_dst or 04_set or 05_accset or 06_bmsa or 06a_rigl or 09_topology)"
 if [ -n "${study:-}" ]; then
