@@ -425,7 +425,9 @@ def kernels(self:SparseLinear):
 
 # %% ../nbs/02b_compressed.ipynb #b6a39754
 @patch
+@torch.compiler.disable
 def forward(self:SparseLinear, x):
+    "y = x Wᵀ + b through the layer's kernels (uncompiled under `torch.compile`: see below)."
     if x.shape[-1] != self.in_features:
         raise ValueError(f"SparseLinear({self.in_features}→{self.out_features}) got an input with {x.shape[-1]} features "
                          f"(shape {tuple(x.shape)}).")

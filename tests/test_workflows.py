@@ -11,11 +11,13 @@ used to do something other than what it looked like.
 6. a trained sparse model exports: `to_csr` (CSR weights a plain PyTorch model uses, traced by `torch.export`) and
    `to_dense` (ONNX, where onnx is installed);
 9. a percentage accuracy is refused before epoch 0 trains; `paper_learner(path=)` is fastai's `Learner.path`;
-   `torch.nn.utils.prune` on top is counted by the summary, refused by the rules, and absorbed on request.
+   `torch.nn.utils.prune` on top is counted by the summary, refused by the rules, and absorbed on request;
+10. a `torch.compile`d sparse model trains as the eager one does, through topology updates, on both backends, and the
+   compressed layers run uncompiled (Python objects rebuilt at each topology change), so nothing recompiles.
 
 Small synthetic models: `pytest tests/test_workflows.py -q` takes seconds.
 """
-import copy, math
+import copy, logging, math
 import pytest
 import torch
 from torch import nn
@@ -290,3 +292,27 @@ def test_a_rigl_checkpoint_from_before_the_step_schedule_resumes():
     n = connections(learn.model)
     with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=later)
     assert later.step > first.step and connections(learn.model) == n and later.pending is None
+
+
+@pytest.mark.parametrize('backend', ['masked', 'sparse'])
+def test_compiled_model_trains_like_the_eager_one(backend):
+    "`torch.compile` (its `aot_eager` backend: Dynamo and AOT autograd, no C++ compiler) changes neither the training nor the topology."
+    def run(compiled):
+        model = sparsify(mlp(), epsilon=3, backend=backend, generator=torch.Generator().manual_seed(0))
+        learn = synthetic_learner(model=torch.compile(model, backend='aot_eager') if compiled else model)
+        fit(learn, 3, cbs=SET(seed=0))
+        return model, learn
+    torch._dynamo.reset()
+    records, handler = [], logging.Handler()
+    handler.emit = records.append
+    dynamo_log = logging.getLogger('torch._dynamo')
+    dynamo_log.addHandler(handler)
+    try: (eager, eager_learn), (compiled, compiled_learn) = run(False), run(True)
+    finally: dynamo_log.removeHandler(handler); torch._dynamo.reset()
+    assert all(torch.equal(a, b) for a, b in zip(masks(eager), masks(compiled)))
+    start = masks(sparsify(mlp(), epsilon=3, backend=backend, generator=torch.Generator().manual_seed(0)))
+    assert not all(torch.equal(a, b) for a, b in zip(masks(eager), start))      # the topology did change
+    for a, b in zip(weights(eager), weights(compiled)): torch.testing.assert_close(a, b)
+    torch.testing.assert_close(torch.tensor(eager_learn.recorder.values), torch.tensor(compiled_learn.recorder.values))
+    recompiled = [r.getMessage() for r in records if 'recompil' in r.getMessage().lower()]
+    assert not recompiled, recompiled[0]
