@@ -11,8 +11,9 @@ machine load (printed with each section). Every row trains with the same `Learne
    densities, and the density where dense kernels become faster (what `SparseLinear.dense_from` should be).
 1. CIFAR-10 MLP 3072-4000-1000-4000-10 at ε = 20: dense nn.Linear, masked backend, compressed backend
    (density-adaptive kernels): epoch times and the speed-up over dense; the time the dropout draws alone take (the
-   same on every row, so a floor under every epoch: the most any backend can gain over dense), at one thread and at
-   all, and what that floor leaves for the other cores to bring.
+   same on every row, so a floor under every epoch: the most any backend can gain over dense), fastai's loop alone
+   (the same batches through a 3072-16-10 network, whose arithmetic is negligible: a second floor, added to the
+   first), each at one thread and at all, and what these floors leave for the other cores to bring.
 2. The same network at uniform densities up to 50 %: masked, compressed with adaptive kernels, and compressed forced
    to sparse and to dense kernels, and dense kernels on compact slots (the scatter and gather that dense order
    removes), against the dense network.
@@ -232,6 +233,19 @@ def dropout_seconds(model, dls, name, reps=20):
     return (clock() - start) / reps * FULL[name][0]
 
 
+def tiny_model(backend=None, device='cpu'):
+    "A 3072-16-10 network (dense, or sparse on `backend`): CIFAR-10's batches, too little arithmetic to count."
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3072, 16), nn.ReLU(), nn.Linear(16, 10))
+    if backend is not None: model = sparsify(model, epsilon=1, backend=backend, generator=torch.Generator().manual_seed(0))
+    return model.to(device)
+
+
+def loop_seconds(dls, device, repeats):
+    "Seconds per full CIFAR-10 epoch that fastai's loop takes on `dls` with a network whose arithmetic is negligible."
+    return min(epoch_time(dls, tiny_model(device=device), 'cifar10')[0] for _ in range(repeats))
+
+
 def cifar_section(args, device, dls, fast):
     drop = 'FastDropout' if fast else 'nn.Dropout'
     print(f"1. CIFAR-10 MLP 3072-4000-1000-4000-10 at ε = 20, {drop} on every row ({load()})")
@@ -244,20 +258,26 @@ def cifar_section(args, device, dls, fast):
     for label, t in best.items():
         print(f"  {label:<40} {t:7.2f} s per epoch ({args.clock}, {n} threads; CPU time {cpu[label]:7.2f} s)   "
               f"{1 / paired_ratio(rounds, label, 'dense nn.Linear'):5.1f}× dense")
-    floor = dropout_seconds(rows['dense nn.Linear'](), dls, 'cifar10')
-    print(f"  the dropout draws alone ({drop}, the same on every row): {floor:.2f} s per epoch, so no backend's epoch can be "
-          f"more than {best['dense nn.Linear'] / floor:.1f}× faster than dense here")
+    draws, loop = dropout_seconds(rows['dense nn.Linear'](), dls, 'cifar10'), loop_seconds(dls, device, args.repeats)
+    floor = draws + loop
+    print(f"  the dropout draws alone ({drop}, the same on every row): {draws:.2f} s per epoch, so no backend's epoch can be "
+          f"more than {best['dense nn.Linear'] / draws:.1f}× faster than dense here")
+    print(f"  fastai's loop alone (the same batches, a 3072-16-10 network): {loop:.2f} s per epoch; with the draws "
+          f"{floor:.2f} s, so no backend's epoch can be more than {best['dense nn.Linear'] / floor:.1f}× faster than dense here")
     if n > 1 and device.type == 'cpu':   # thread scaling: what the other cores bring, in the same clock
         one = {}
         for label in ('dense nn.Linear', 'compressed backend (adaptive kernels)'):
             with threads(1): one[label] = measure({label: rows[label]}, dls, 'cifar10', args.repeats)[label]
             print(f"  {label:<40} 1 thread {one[label]:7.2f} s, {n} threads {best[label]:7.2f} s: "
                   f"{one[label] / best[label]:4.2f}× from the other cores")
-        with threads(1): floor_one = dropout_seconds(rows['dense nn.Linear'](), dls, 'cifar10')
+        with threads(1): draws_one, loop_one = dropout_seconds(rows['dense nn.Linear'](), dls, 'cifar10'), loop_seconds(dls, device, args.repeats)
         compressed = one['compressed backend (adaptive kernels)']
-        bound = compressed / (floor + (compressed - floor_one) / n)
-        print(f"  the dropout draws: 1 thread {floor_one:.2f} s, {n} threads {floor:.2f} s per epoch; were everything else in the "
-              f"compressed epoch to divide perfectly over {n} threads, it would be {bound:.2f}× faster than at one thread")
+        print(f"  the dropout draws: 1 thread {draws_one:.2f} s, {n} threads {draws:.2f} s per epoch; were everything else in the "
+              f"compressed epoch to divide perfectly over {n} threads, it would be "
+              f"{compressed / (draws + (compressed - draws_one) / n):.2f}× faster than at one thread")
+        floor_one = draws_one + loop_one
+        print(f"  fastai's loop: 1 thread {loop_one:.2f} s, {n} threads {loop:.2f} s per epoch; with the draws, were everything "
+              f"else to divide perfectly over {n} threads, {compressed / (floor + (compressed - floor_one) / n):.2f}× at most")
     print(f"  ({load()} after)")
     print()
     return best
@@ -417,11 +437,7 @@ def loop_section(args, device):
     print(f"7. The loop's own cost: full epochs ({train} + {valid} batches of 100 CIFAR-10-shaped images, on {device.type}) of "
           f"a 3072-16-10 network, whose arithmetic is small: the plain loop's time bounds it ({load()})")
     dls = synthetic_dls('cifar10', train, device)
-    def tiny(backend=None):
-        torch.manual_seed(0)
-        model = nn.Sequential(nn.Linear(3072, 16), nn.ReLU(), nn.Linear(16, 10))
-        if backend is not None: model = sparsify(model, epsilon=1, backend=backend, generator=torch.Generator().manual_seed(0))
-        return model.to(device)
+    tiny = partial(tiny_model, device=device)
     def plain(model):
         "A hand-written loop over the same uint8 tensors: shuffle, slice, normalise, step; then validation without gradients."
         opt, loss_func = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9), nn.CrossEntropyLoss()
