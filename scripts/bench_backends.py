@@ -1,7 +1,7 @@
 """Time fastai training epochs of the paper's MLPs with dense nn.Linear, the masked and the compressed backend, side by side.
 
 Usage: python scripts/bench_backends.py [--quick] [--device cpu|cuda] [--threads 1] [--batches 10] [--repeats 3]
-                                        [--data synthetic|real] [--densities 0.05 0.1 0.2 0.3 0.4 0.5] [--sections 0 1 2 3 4 5 6 7]
+                                        [--data synthetic|real] [--densities 0.05 0.1 0.2 0.3 0.4 0.5] [--sections 0 1 2 3 4 5 6 7 8]
 
 Prints measured figures (it asserts nothing), in one run, so that every ratio compares rows measured under the same
 machine load (printed with each section). Every row trains with the same `Learner` (SGD momentum 0.9, lr 0.01, batch
@@ -31,6 +31,8 @@ machine load (printed with each section). Every row trains with the same `Learne
    kernel can remove, a floor under every epoch trained through that loop on this device (the GPU target of 0.5 s an
    epoch is 0.83 ms a batch). On CUDA it also runs the paper's CIFAR-10 MLP (dense, and compressed at ε = 20) in the
    plain loop: the epoch its kernels alone allow.
+8. torch.compile: training steps of the CIFAR-10 MLP, dense and compressed at ε = 20, eager against compiled (on
+   CUDA also `mode='reduce-overhead'`, CUDA graphs), and what the compilation took: whether compiling pays here.
 
 An epoch is timed on `--batches` training batches and a fifth (CIFAR-10) or a sixth (Fashion-MNIST) as many
 validation batches, as in the full datasets (50,000 + 10,000 and 60,000 + 10,000 images), after one warm-up epoch;
@@ -474,6 +476,44 @@ def loop_section(args, device):
     print()
 
 
+def compile_section(args, device):
+    "Training steps of the CIFAR-10 network, eager against `torch.compile`d, dense and compressed, in paired turns."
+    modes = ['default'] + (['reduce-overhead'] if device.type == 'cuda' else [])   # CUDA graphs only exist on CUDA
+    print(f"8. torch.compile: training steps (batch 100, SGD momentum, nn.Dropout, a plain loop) of the CIFAR-10 MLP, dense "
+          f"and compressed at ε = 20, eager against compiled ({', '.join(modes)}) ({load()})")
+    x = torch.randn(100, paper_architectures['cifar10'][0], device=device)
+    y = torch.randint(0, 10, (100,), device=device)
+    loss_func, turns, steps = nn.CrossEntropyLoss(), 10 * args.repeats, 4
+    def runner(model):
+        opt = SGD(list(model.parameters()), 0.01, mom=0.9)
+        def run():
+            for _ in range(steps): loss_func(model(x), y).backward(); opt.step(); opt.zero_grad()
+        sync(device); start = clock(); run(); sync(device)
+        run.first = clock() - start    # for a compiled model, the compilation
+        run(); return run
+    order = random.Random(0)
+    for label, factory in [('dense nn.Linear', lambda: make_model('cifar10', device=device)),
+                           ('compressed, ε = 20', lambda: make_model('cifar10', 'sparse', epsilon=20, device=device))]:
+        torch._dynamo.reset()
+        rows = {'eager': runner(factory())}
+        for mode in modes:
+            try: rows[mode] = runner(torch.compile(factory(), mode=mode))
+            except Exception as e: print(f"  {label}: compiled ({mode}) failed: {type(e).__name__}: {str(e).strip().splitlines()[0]}")
+        rounds = []
+        for _ in range(turns):
+            times = {}
+            for name, run in order.sample(list(rows.items()), len(rows)):
+                sync(device); start = clock(); run(); sync(device); times[name] = (clock() - start) / steps
+            rounds.append(times)
+        ms = lambda name: 1e3 * statistics.median(r[name] for r in rounds)
+        print(f"  {label:<20} eager {ms('eager'):7.2f} ms a step" + "".join(
+              f";  compiled ({mode}) {ms(mode):7.2f} ms, {paired_ratio(rounds, mode, 'eager'):4.2f}× eager, "
+              f"first {steps} steps {rows[mode].first:5.1f} s (compiling, or reading inductor's cache)" for mode in modes if mode in rows))
+    print(f"  ({turns} turns of {steps} steps, rows in a random order each turn; ×: median over turns of the time over eager's; "
+          f"{load()} after)")
+    print()
+
+
 def make_dls(args, name, device):
     if args.data == 'real':
         try: return real_dls(name, args.batches, device)
@@ -493,7 +533,7 @@ def main():
     p.add_argument('--accuracy', type=float, default=0.45, help="the epoch accuracy AccSET and BMSA see in section 4")
     p.add_argument('--clock', choices=['cpu', 'wall'], default='wall',
                    help="'wall': wall time, what a user waits (default); 'cpu': this process's CPU time (hides idle threads)")
-    p.add_argument('--sections', type=int, nargs='*', default=[0, 1, 2, 3, 4, 5, 6, 7], help='which sections to run')
+    p.add_argument('--sections', type=int, nargs='*', default=[0, 1, 2, 3, 4, 5, 6, 7, 8], help='which sections to run')
     args = p.parse_args()
     if args.threads < 1: p.error(f"--threads must be at least 1; got {args.threads}")
     args.batches = args.batches or (5 if args.quick else 10)
@@ -520,6 +560,7 @@ def main():
     if 5 in args.sections: profile_section(args, device, cifar)
     if 6 in args.sections: step_section(args, device)
     if 7 in args.sections: loop_section(args, device)
+    if 8 in args.sections: compile_section(args, device)
     print(f"done; {load()}")
 
 

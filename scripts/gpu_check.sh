@@ -3,7 +3,8 @@
 #   bash scripts/gpu_check.sh            (writes $OUT/*.txt; OUT defaults to ./gpu_out)
 # It installs bmsa (no dependencies) into the machine's Python, plus the pure-Python packages its image lacks from the
 # wheel folder .whl/ if present (carry it), then, each under its own time limit so the whole stays within ~9 minutes:
-#   1. the backend benchmark on the GPU, quick, alone                   -> $OUT/bench_cuda.txt
+#   1. the backend benchmark on the GPU, quick, alone, with torch.compile against eager (default mode and CUDA
+#      graphs, section 8, last: a time limit cuts it first)               -> $OUT/bench_cuda.txt
 #   2. full CIFAR-10 epochs (500 + 100 batches) on the GPU: dense, masked and compressed (benchmark section 1), and
 #      the loop's own cost per batch, plain PyTorch against fastai's Learner (section 7)  -> $OUT/bench_cuda_epochs.txt
 #   3. the device tests and the backend notebooks with CUDA available  -> $OUT/tests_device.txt
@@ -52,8 +53,8 @@ xdist=$($PY -c 'import xdist' 2>/dev/null && echo "-n ${TEST_WORKERS:-6}" || ech
 
 STEPS=${STEPS:-"bench epochs device"}     # which of the steps below to run ("bench epochs device all": every one)
 has() { case " $STEPS " in *" $1 "*) return 0;; *) return 1;; esac; }
-has bench && step "1. benchmark on the GPU (alone, so its timings are clean)" 120 bench_cuda.txt \
-  $PY scripts/bench_backends.py --device cuda --quick --threads 2 --sections 0 2 3 4 6
+has bench && step "1. benchmark on the GPU (alone, so its timings are clean)" 150 bench_cuda.txt \
+  $PY scripts/bench_backends.py --device cuda --quick --threads 2 --sections 0 2 3 4 6 8
 has epochs && step "2. full CIFAR-10 epochs on the GPU (alone)" 200 bench_cuda_epochs.txt \
   $PY scripts/bench_backends.py --device cuda --threads 2 --batches 500 --repeats 2 --sections 1 7
 if [ -n "${STUDY_MINUTES:-}" ]; then   # issue 11's Fashion-MNIST grid, in the background while the tests run
@@ -61,7 +62,7 @@ if [ -n "${STUDY_MINUTES:-}" ]; then   # issue 11's Fashion-MNIST grid, in the b
   bash scripts/gpu_study.sh "$OUT/study" "$STUDY_MINUTES" &
   study=$!
 fi
-has device && step "3. device tests and backend notebooks (CUDA)" ${DEVICE_LIMIT:-200} tests_device.txt \
+has device && step "3. device tests and backend notebooks (CUDA)" ${DEVICE_LIMIT:-180} tests_device.txt \
   $PY -m pytest -q -p no:cacheprovider tests/test_device.py tests/test_data.py tests/test_notebooks.py $xdist \
       -k "test_device or fastai_workflow or 02_sparse or 02a_masked or 02b_compressed or 03_dst or 04_set or 05_accset or 06_bmsa or 06a_rigl or 09_topology"
 has all && step "4. the rest of the test suite" 120 tests_all.txt \
