@@ -399,20 +399,39 @@ def profile_section(args, device, dls):
         print()
 
 
+STEPS = 4   # training steps a turn, in sections 6 and 8
+
+
+def step_runner(model, device):
+    "A function that trains `model` for `STEPS` steps (batch 100, SGD momentum) on one random CIFAR-10-shaped batch; it records its first call's time."
+    x = torch.randn(100, paper_architectures['cifar10'][0], device=device)
+    y = torch.randint(0, 10, (100,), device=device)
+    loss_func, opt = nn.CrossEntropyLoss(), SGD(list(model.parameters()), 0.01, mom=0.9)
+    def run():
+        for _ in range(STEPS): loss_func(model(x), y).backward(); opt.step(); opt.zero_grad()
+    sync(device); start = clock(); run(); sync(device)
+    run.first = clock() - start    # with a compiled model, the compilation
+    run(); return run
+
+
+def step_turns(rows, turns, device, order):
+    "Times per step of each row (label → runner), in `turns` turns with the rows in a random order each turn."
+    rounds = []
+    for _ in range(turns):
+        times = {}
+        for label, run in order.sample(list(rows.items()), len(rows)):
+            sync(device); start = clock(); run(); sync(device); times[label] = (clock() - start) / STEPS
+        rounds.append(times)
+    return rounds
+
+
 def step_section(args, device):
     "Training steps of the CIFAR-10 network, dense against the layouts of the dense path, in many short paired turns."
     print(f"6. Training steps (batch 100, SGD momentum, FastDropout, a plain loop) of the CIFAR-10 MLP at uniform densities: "
           f"dense nn.Linear against the compressed network, its layers on dense kernels, with compact slots and in dense "
           f"order, and as `dense_order_from` chooses ({load()})")
-    x = torch.randn(100, paper_architectures['cifar10'][0], device=device)
-    y = torch.randint(0, 10, (100,), device=device)
-    loss_func, turns, steps = nn.CrossEntropyLoss(), 10 * args.repeats, 4
-    def runner(model):
-        opt = SGD(list(model.parameters()), 0.01, mom=0.9)
-        def run():
-            for _ in range(steps): loss_func(model(x), y).backward(); opt.step(); opt.zero_grad()
-        run(); return run
-    print(f"  {'density':>8} {'dense':>9} {'compact slots':>16} {'dense order':>16} {'auto':>16}   ({turns} turns of {steps} steps, "
+    turns, runner = 10 * args.repeats, partial(step_runner, device=device)
+    print(f"  {'density':>8} {'dense':>9} {'compact slots':>16} {'dense order':>16} {'auto':>16}   ({turns} turns of {STEPS} steps, "
           f"rows in a random order each turn; ×: median over turns of the time over dense's)")
     order = random.Random(0)
     for d in args.densities:
@@ -420,12 +439,7 @@ def step_section(args, device):
         for layout in ('compact', 'dense order', 'auto'):
             rows[layout] = runner(make_model('cifar10', 'sparse', density=d, fast=True, kernel='dense' if layout != 'auto' else 'auto',
                                              device=device, layout=layout))
-        rounds = []
-        for _ in range(turns):
-            times = {}
-            for label, run in order.sample(list(rows.items()), len(rows)):
-                sync(device); start = clock(); run(); sync(device); times[label] = (clock() - start) / steps
-            rounds.append(times)
+        rounds = step_turns(rows, turns, device, order)
         ms = lambda label: 1e3 * statistics.median(r[label] for r in rounds)
         cell = lambda label: f"{ms(label):6.1f} ms {paired_ratio(rounds, label, 'dense'):4.2f}×"
         print(f"  {d:>8.0%} {ms('dense'):6.1f} ms {cell('compact'):>16} {cell('dense order'):>16} {cell('auto'):>16}")
@@ -481,17 +495,7 @@ def compile_section(args, device):
     modes = ['default'] + (['reduce-overhead'] if device.type == 'cuda' else [])   # CUDA graphs only exist on CUDA
     print(f"8. torch.compile: training steps (batch 100, SGD momentum, nn.Dropout, a plain loop) of the CIFAR-10 MLP, dense "
           f"and compressed at ε = 20, eager against compiled ({', '.join(modes)}) ({load()})")
-    x = torch.randn(100, paper_architectures['cifar10'][0], device=device)
-    y = torch.randint(0, 10, (100,), device=device)
-    loss_func, turns, steps = nn.CrossEntropyLoss(), 10 * args.repeats, 4
-    def runner(model):
-        opt = SGD(list(model.parameters()), 0.01, mom=0.9)
-        def run():
-            for _ in range(steps): loss_func(model(x), y).backward(); opt.step(); opt.zero_grad()
-        sync(device); start = clock(); run(); sync(device)
-        run.first = clock() - start    # for a compiled model, the compilation
-        run(); return run
-    order = random.Random(0)
+    turns, runner, order = 10 * args.repeats, partial(step_runner, device=device), random.Random(0)
     for label, factory in [('dense nn.Linear', lambda: make_model('cifar10', device=device)),
                            ('compressed, ε = 20', lambda: make_model('cifar10', 'sparse', epsilon=20, device=device))]:
         torch._dynamo.reset()
@@ -499,17 +503,12 @@ def compile_section(args, device):
         for mode in modes:
             try: rows[mode] = runner(torch.compile(factory(), mode=mode))
             except Exception as e: print(f"  {label}: compiled ({mode}) failed: {type(e).__name__}: {str(e).strip().splitlines()[0]}")
-        rounds = []
-        for _ in range(turns):
-            times = {}
-            for name, run in order.sample(list(rows.items()), len(rows)):
-                sync(device); start = clock(); run(); sync(device); times[name] = (clock() - start) / steps
-            rounds.append(times)
+        rounds = step_turns(rows, turns, device, order)
         ms = lambda name: 1e3 * statistics.median(r[name] for r in rounds)
         print(f"  {label:<20} eager {ms('eager'):7.2f} ms a step" + "".join(
               f";  compiled ({mode}) {ms(mode):7.2f} ms, {paired_ratio(rounds, mode, 'eager'):4.2f}× eager, "
-              f"first {steps} steps {rows[mode].first:5.1f} s (compiling, or reading inductor's cache)" for mode in modes if mode in rows))
-    print(f"  ({turns} turns of {steps} steps, rows in a random order each turn; ×: median over turns of the time over eager's; "
+              f"first {STEPS} steps {rows[mode].first:5.1f} s (compiling, or reading inductor's cache)" for mode in modes if mode in rows))
+    print(f"  ({turns} turns of {STEPS} steps, rows in a random order each turn; ×: median over turns of the time over eager's; "
           f"{load()} after)")
     print()
 
