@@ -260,7 +260,8 @@ def cifar_section(args, device, dls, fast):
     for label, t in best.items():
         print(f"  {label:<40} {t:7.2f} s per epoch ({args.clock}, {n} threads; CPU time {cpu[label]:7.2f} s)   "
               f"{1 / paired_ratio(rounds, label, 'dense nn.Linear'):5.1f}× dense")
-    draws, loop = dropout_seconds(rows['dense nn.Linear'](), dls, 'cifar10'), loop_seconds(dls, device, args.repeats)
+    def floors(): return dropout_seconds(rows['dense nn.Linear'](), dls, 'cifar10'), loop_seconds(dls, device, args.repeats)
+    draws, loop = floors()
     floor = draws + loop
     print(f"  the dropout draws alone ({drop}, the same on every row): {draws:.2f} s per epoch, so no backend's epoch can be "
           f"more than {best['dense nn.Linear'] / draws:.1f}× faster than dense here")
@@ -272,7 +273,7 @@ def cifar_section(args, device, dls, fast):
             with threads(1): one[label] = measure({label: rows[label]}, dls, 'cifar10', args.repeats)[label]
             print(f"  {label:<40} 1 thread {one[label]:7.2f} s, {n} threads {best[label]:7.2f} s: "
                   f"{one[label] / best[label]:4.2f}× from the other cores")
-        with threads(1): draws_one, loop_one = dropout_seconds(rows['dense nn.Linear'](), dls, 'cifar10'), loop_seconds(dls, device, args.repeats)
+        with threads(1): draws_one, loop_one = floors()
         compressed = one['compressed backend (adaptive kernels)']
         print(f"  the dropout draws: 1 thread {draws_one:.2f} s, {n} threads {draws:.2f} s per epoch; were everything else in the "
               f"compressed epoch to divide perfectly over {n} threads, it would be "
@@ -473,7 +474,7 @@ def loop_section(args, device):
         epoch()
         return epoch()
     rows = {'plain PyTorch loop, dense': lambda: plain(tiny()),
-            'fastai Learner, dense': lambda: epoch_time(dls, tiny(), 'cifar10')[0],
+            'fastai Learner, dense': lambda: loop_seconds(dls, device, 1),
             'fastai Learner, dense, an empty callback': lambda: epoch_time(dls, tiny(), 'cifar10', cbs=[Callback()])[0],
             'fastai Learner + BMSA, masked': lambda: epoch_time(dls, tiny('masked'), 'cifar10', cbs=[BMSA(seed=0)])[0],
             'fastai Learner + BMSA, compressed': lambda: epoch_time(dls, tiny('sparse'), 'cifar10', cbs=[BMSA(seed=0)])[0]}
